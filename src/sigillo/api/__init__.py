@@ -1,0 +1,1 @@
+"""The JSON API: thin Litestar handlers over services."""

@@ -1,0 +1,67 @@
+"""Every exception Sigillo raises on purpose, from a single root.
+
+    SigilloError
+    ├── InvalidInput          a value broke a rule (422); names the field, never echoes a value
+    ├── NotFound              the object does not exist, or the caller may not know it does (404)
+    ├── Conflict              the request contradicts current state (409)
+    │   └── ConcurrencyError  a stream moved past the version the writer expected
+    ├── StorageUnavailable    the database cannot be reached or stayed busy (503)
+    ├── DecryptionError       a stored value failed authentication: wrong place, key or bits (500)
+    └── StartupError          the server cannot start safely (bad key, bad URL); exits non-zero
+
+Messages are fixed texts written for users. None of them ever contains a secret value.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrencyError",
+    "Conflict",
+    "DecryptionError",
+    "InvalidInput",
+    "NotFound",
+    "SigilloError",
+    "StartupError",
+    "StorageUnavailable",
+]
+
+
+class SigilloError(Exception):
+    """Root of every deliberate Sigillo error."""
+
+
+class InvalidInput(SigilloError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(SigilloError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what
+
+
+class Conflict(SigilloError):
+    pass
+
+
+class ConcurrencyError(Conflict):
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream} is at version {actual}, not {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class StorageUnavailable(SigilloError):
+    pass
+
+
+class DecryptionError(SigilloError):
+    pass
+
+
+class StartupError(SigilloError):
+    pass

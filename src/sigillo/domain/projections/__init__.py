@@ -1,0 +1,29 @@
+"""Projections: pure folds from recorded events to read-model rows.
+
+`apply(view, event)` gives the row operations for one event, asking every read model in
+turn. Stores execute them in the transaction that appends the event; a rebuild replays
+the whole log through the same function into MemoryTables.
+"""
+
+from __future__ import annotations
+
+from sigillo.domain.events import RecordedEvent
+from sigillo.domain.projections import catalog, current_secrets
+from sigillo.domain.projections.rows import (
+    CurrentSecretRow,
+    EnvironmentRow,
+    KeyUsageRow,
+    Op,
+    OrgRow,
+    ProjectRow,
+    Row,
+    View,
+)
+
+__all__ = ["TABLES", "apply"]
+
+TABLES: tuple[type[Row], ...] = (OrgRow, ProjectRow, EnvironmentRow, CurrentSecretRow, KeyUsageRow)
+
+
+def apply(view: View, recorded: RecordedEvent) -> list[Op]:
+    return [*catalog.apply(view, recorded), *current_secrets.apply(view, recorded)]

@@ -1,0 +1,53 @@
+"""Current secrets of an environment, folded one event at a time (behaviour.md 3.5).
+
+A set makes a name live (keeping createdAt and its place if it already was); a delete
+removes it. Reading the projection costs O(live secrets), never a replay of history.
+"""
+
+from __future__ import annotations
+
+from sigillo.domain.errors import NotFound
+from sigillo.domain.events import RecordedEvent, SecretDeleted, SecretSet
+from sigillo.domain.projections.rows import (
+    CurrentSecretRow,
+    EnvironmentRow,
+    KeyUsageRow,
+    Op,
+    Put,
+    Remove,
+    View,
+)
+
+__all__ = ["apply"]
+
+
+def apply(view: View, recorded: RecordedEvent) -> list[Op]:
+    event = recorded.event
+    if not isinstance(event, SecretSet | SecretDeleted):
+        return []
+    if view.get(EnvironmentRow, (event.environment_id,)) is None:
+        raise NotFound("environment")
+    key = (event.environment_id, event.name)
+    if isinstance(event, SecretDeleted):
+        return [Remove(CurrentSecretRow, key)]
+    previous = view.get(CurrentSecretRow, key)
+    if not isinstance(previous, CurrentSecretRow):
+        previous = None
+    sealed = event.value
+    row = CurrentSecretRow(
+        environment_id=event.environment_id,
+        name=event.name,
+        secret_id=recorded.event_id,
+        key_id=sealed.key_id,
+        nonce=sealed.nonce,
+        ciphertext=sealed.ciphertext,
+        format=sealed.format,
+        created_at=previous.created_at if previous else recorded.occurred_at,
+        updated_at=recorded.occurred_at,
+        live_since=previous.live_since if previous else recorded.position,
+        actor_kind=recorded.actor.kind,
+        actor_id=recorded.actor.id,
+    )
+    usage = view.get(KeyUsageRow, (sealed.key_id,))
+    count = usage.sealed_count if isinstance(usage, KeyUsageRow) else 0
+    return [Put(row), Put(KeyUsageRow(sealed.key_id, count + 1))]

@@ -1,0 +1,136 @@
+"""Read-model rows and the three operations a projection may ask for.
+
+A projection never touches a database: it looks rows up through a View and answers
+with Put / Remove / RemoveWhere operations. The SQL stores and the in-memory store
+execute the same operations, so one fold serves every store and every rebuild.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+import msgspec
+
+from sigillo.domain.events import SealedValue
+
+__all__ = [
+    "CurrentSecretRow",
+    "EnvironmentRow",
+    "KeyUsageRow",
+    "Op",
+    "OrgRow",
+    "ProjectRow",
+    "Put",
+    "Remove",
+    "RemoveWhere",
+    "Row",
+    "View",
+]
+
+
+class Row(msgspec.Struct, frozen=True):
+    table: ClassVar[str]
+    key: ClassVar[tuple[str, ...]]
+    order: ClassVar[str]  # the column listings follow; ties cannot occur (positions are unique)
+
+    def key_values(self) -> tuple[str, ...]:
+        return tuple(getattr(self, field) for field in self.key)
+
+
+class OrgRow(Row, frozen=True):
+    table: ClassVar[str] = "orgs"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    name: str
+    created_at: int
+    updated_at: int
+    position: int
+
+
+class ProjectRow(Row, frozen=True):
+    table: ClassVar[str] = "projects"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    org_id: str
+    name: str
+    created_at: int
+    updated_at: int
+    position: int
+
+
+class EnvironmentRow(Row, frozen=True):
+    table: ClassVar[str] = "environments"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    project_id: str
+    name: str
+    slug: str
+    created_at: int
+    updated_at: int
+    position: int
+
+
+class CurrentSecretRow(Row, frozen=True):
+    """A live secret: its latest sealed value and when it became live (behaviour.md 3.5)."""
+
+    table: ClassVar[str] = "current_secrets"
+    key: ClassVar[tuple[str, ...]] = ("environment_id", "name")
+    order: ClassVar[str] = "live_since"
+    environment_id: str
+    name: str
+    secret_id: str
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+    format: int
+    created_at: int
+    updated_at: int
+    live_since: int
+    actor_kind: str
+    actor_id: str
+
+    def sealed(self) -> SealedValue:
+        return SealedValue(self.key_id, self.nonce, self.ciphertext, self.format)
+
+    def __repr__(self) -> str:
+        where = f"environment_id={self.environment_id!r}, name={self.name!r}"
+        return f"CurrentSecretRow({where}, secret_id={self.secret_id!r})"
+
+
+class KeyUsageRow(Row, frozen=True):
+    """How many values each key has sealed: NIST SP 800-38D caps a key at 2^32 encryptions."""
+
+    table: ClassVar[str] = "key_usage"
+    key: ClassVar[tuple[str, ...]] = ("key_id",)
+    order: ClassVar[str] = "key_id"
+    key_id: str
+    sealed_count: int
+
+
+class Put(msgspec.Struct, frozen=True):
+    row: Row
+
+
+class Remove(msgspec.Struct, frozen=True):
+    table: type[Row]
+    key: tuple[str, ...]
+
+
+class RemoveWhere(msgspec.Struct, frozen=True):
+    table: type[Row]
+    field: str
+    value: str
+
+
+Op = Put | Remove | RemoveWhere
+
+
+class View(Protocol):
+    """What a projection may read while it decides: rows by key, or by one column."""
+
+    def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None: ...
+
+    def select(self, table: type[Row], field: str, value: str) -> list[Row]: ...

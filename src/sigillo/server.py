@@ -1,0 +1,100 @@
+"""The composition root: settings in, a wired application out. Nothing happens at import.
+
+`open_services(settings)` loads the key, opens the database, migrates it and checks the key
+against it, then wires adapters into services. `create_app(settings)` builds the Litestar
+app around them. `serve(settings)` does the checks before any port is opened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from sigillo.api import health
+from sigillo.api.errors import EXCEPTION_HANDLERS
+from sigillo.crypto.keys import load_keyring
+from sigillo.services.catalog import CatalogService
+from sigillo.services.container import Services
+from sigillo.services.health import HealthService
+from sigillo.services.ids import Clock, UlidFactory
+from sigillo.services.keys import verify_keys
+from sigillo.services.secrets import SecretsService
+from sigillo.services.writing import Writer
+from sigillo.settings import Settings
+from sigillo.store.database import open_database
+from sigillo.store.event_store import SqlEventStore
+from sigillo.store.key_registry import SqlKeyRegistry
+from sigillo.store.migrate import migrate
+
+__all__ = ["create_app", "open_services", "serve"]
+
+log = logging.getLogger("sigillo.server")
+
+
+async def open_services(settings: Settings) -> Services:
+    keyring = load_keyring(settings)
+    database = await open_database(settings.database_url)
+    try:
+        await migrate(settings.database_url)
+        clock, ids = Clock(), UlidFactory()
+        await verify_keys(SqlKeyRegistry(database), keyring, clock.now())
+    except BaseException:
+        await database.close()
+        raise
+    store = SqlEventStore(database)
+    writer = Writer(store, clock, ids)
+    return Services(
+        store=store,
+        catalog=CatalogService(store, writer),
+        secrets=SecretsService(store, keyring, writer),
+        health=HealthService(database),
+        close=database.close,
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+    """The ASGI app. Given no services, it opens them at start-up and closes them at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.services = services or await open_services(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    def provide_services(state: State) -> Services:
+        return state.services  # type: ignore[no-any-return]
+
+    return Litestar(
+        route_handlers=[health.health, health.info],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=None,
+        logging_config=None,  # the process configures logging once (server_commands)
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Check everything, then listen. SIGTERM and SIGINT shut down gracefully."""
+    services = await open_services(settings)
+    app = create_app(settings, services=services)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+        log_config=None,
+    )
+    log.info("Sigillo listening on http://%s:%s", settings.host, settings.port)
+    await uvicorn.Server(config).serve()

@@ -1,0 +1,78 @@
+"""What `sigillo server` and `sigillo admin …` do once their arguments are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from sigillo.domain.errors import StartupError, StorageUnavailable
+from sigillo.settings import Settings
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("piccolo").setLevel(logging.WARNING)
+    try:
+        settings = Settings.load(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=args.data_dir,
+            database_url=args.database_url,
+        )
+    except ValueError:
+        print("error: SIGILLO_PORT must be a whole number", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "server":
+            from sigillo.server import serve
+
+            asyncio.run(serve(settings))
+            return 0
+        if args.task == "migrate":
+            asyncio.run(_migrate(settings))
+            return 0
+        return asyncio.run(_rebuild(settings, check_only=args.check))
+    except (StartupError, StorageUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _migrate(settings: Settings) -> None:
+    from sigillo.store.database import open_database
+    from sigillo.store.migrate import migrate
+
+    database = await open_database(settings.database_url)
+    try:
+        await migrate(settings.database_url)
+    finally:
+        await database.close()
+    print("database is up to date")
+
+
+async def _rebuild(settings: Settings, *, check_only: bool) -> int:
+    from sigillo.store.database import open_database
+    from sigillo.store.event_store import SqlEventStore
+    from sigillo.store.migrate import migrate
+
+    database = await open_database(settings.database_url)
+    try:
+        await migrate(settings.database_url)
+        report = await SqlEventStore(database).rebuild_projections(check_only=check_only)
+    finally:
+        await database.close()
+    verb = "compared" if check_only else "rebuilt"
+    print(f"{verb} read models from {report.events} events")
+    for table, count in report.rows.items():
+        print(f"  {table}: {count} rows, {report.differences[table]} differing")
+    if check_only and not report.identical:
+        print("error: the stored read models differ from a replay of the log", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Use cases (load, decide, append, project) and the ports adapters implement."""

@@ -1,0 +1,84 @@
+"""Orgs, projects and environments: their lifecycle as events, their state as read models."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sigillo.domain import orgs, projects
+from sigillo.domain.errors import NotFound
+from sigillo.domain.events import Actor, EnvironmentCreated, Event
+from sigillo.domain.projections.rows import EnvironmentRow, OrgRow, ProjectRow, Row
+from sigillo.domain.streams import org_stream, project_stream
+from sigillo.services.ports import EventStore
+from sigillo.services.writing import Writer
+
+__all__ = ["CatalogService"]
+
+R = TypeVar("R", bound=Row)
+
+
+class CatalogService:
+    def __init__(self, store: EventStore, writer: Writer) -> None:
+        self._store, self._writer = store, writer
+
+    async def create_org(self, name: str, actor: Actor) -> OrgRow:
+        org_id = self._writer.ids()
+        await self._writer.append(
+            org_stream(org_id), orgs.decide(orgs.CreateOrg(org_id, name)), actor
+        )
+        return await self._one(OrgRow, org_id, "org")
+
+    async def create_project(self, org_id: str, name: str, actor: Actor) -> ProjectRow:
+        await self._one(OrgRow, org_id, "org")
+        project_id = self._writer.ids()
+        await self._change(project_id, projects.CreateProject(project_id, org_id, name), actor)
+        return await self._one(ProjectRow, project_id, "project")
+
+    async def rename_project(self, project_id: str, name: str, actor: Actor) -> ProjectRow:
+        await self._change(project_id, projects.RenameProject(name), actor)
+        return await self._one(ProjectRow, project_id, "project")
+
+    async def delete_project(self, project_id: str, actor: Actor) -> None:
+        await self._change(project_id, projects.DeleteProject(), actor)
+
+    async def create_environment(
+        self, project_id: str, name: str, slug: str, actor: Actor
+    ) -> EnvironmentRow:
+        [created] = await self._change(project_id, projects.CreateEnvironment(name, slug), actor)
+        return await self._one(EnvironmentRow, created, "environment")
+
+    async def rename_environment(
+        self,
+        project_id: str,
+        environment_id: str,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        slug: str | None = None,
+    ) -> EnvironmentRow:
+        await self._change(
+            project_id, projects.RenameEnvironment(environment_id, name, slug), actor
+        )
+        return await self._one(EnvironmentRow, environment_id, "environment")
+
+    async def delete_environment(self, project_id: str, environment_id: str, actor: Actor) -> None:
+        await self._change(project_id, projects.DeleteEnvironment(environment_id), actor)
+
+    async def environments(self, project_id: str) -> list[EnvironmentRow]:
+        rows = await self._store.select(EnvironmentRow, "project_id", project_id)
+        return [row for row in rows if isinstance(row, EnvironmentRow)]
+
+    async def _change(self, project_id: str, command: projects.Command, actor: Actor) -> list[str]:
+        """Decide on the project's stream; answers the ids of environments the change created."""
+
+        def decide(history: list[Event]) -> list[Event]:
+            return projects.decide(projects.replay(history), command, new_id=self._writer.ids)
+
+        recorded = await self._writer.decide(project_stream(project_id), decide, actor)
+        return [e.event.environment_id for e in recorded if isinstance(e.event, EnvironmentCreated)]
+
+    async def _one(self, table: type[R], id: str, what: str) -> R:
+        row = await self._store.get(table, (id,))
+        if not isinstance(row, table):
+            raise NotFound(what)
+        return row

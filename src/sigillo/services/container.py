@@ -1,0 +1,22 @@
+"""Everything a request handler may use, wired once by the composition root (server.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sigillo.services.catalog import CatalogService
+from sigillo.services.health import HealthService
+from sigillo.services.ports import EventStore
+from sigillo.services.secrets import SecretsService
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True)
+class Services:
+    store: EventStore
+    catalog: CatalogService
+    secrets: SecretsService
+    health: HealthService
+    close: Callable[[], Awaitable[None]]

@@ -1,0 +1,77 @@
+"""The interfaces services need from the outside world; store/ and crypto/ implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
+from sigillo.domain.projections.rows import Row
+
+__all__ = ["Cipher", "Database", "EventStore", "KeyRegistry", "RebuildReport"]
+
+
+class RebuildReport(msgspec.Struct, frozen=True):
+    events: int
+    rows: dict[str, int]
+    differences: dict[str, int]  # table -> rows that differ between stored and replayed
+
+    @property
+    def identical(self) -> bool:
+        return not any(self.differences.values())
+
+
+class EventStore(Protocol):
+    """The log and its read models. Appends commit events and projection rows atomically."""
+
+    async def append(
+        self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
+    ) -> list[RecordedEvent]:
+        """Append to `stream`; `expected_version` None appends at the end whatever it is.
+
+        Raises ConcurrencyError when the stream is not at `expected_version`.
+        """
+        ...
+
+    async def stream_version(self, stream: str) -> int: ...
+
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]: ...
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
+
+    async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]: ...
+
+    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None: ...
+
+    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+        """Rows whose `field` equals `value`, in the table's natural order."""
+        ...
+
+    async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport: ...
+
+
+class KeyRegistry(Protocol):
+    """Which encryption keys this database has seen, each with a sealed known value."""
+
+    async def registered(self) -> dict[str, SealedValue]: ...
+
+    async def register(self, key_id: str, check: SealedValue, at: int) -> None: ...
+
+
+class Cipher(Protocol):
+    primary_key_id: str
+    key_ids: frozenset[str]
+
+    def seal(self, plaintext: str, *, environment_id: str, name: str) -> SealedValue: ...
+
+    def open(self, sealed: SealedValue, *, environment_id: str, name: str) -> str: ...
+
+    def seal_check(self) -> SealedValue: ...
+
+    def verify_check(self, sealed: SealedValue) -> bool: ...
+
+
+class Database(Protocol):
+    async def ping(self) -> None: ...

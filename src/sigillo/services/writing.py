@@ -1,0 +1,47 @@
+"""The one way services change state: load a stream, decide, append; retry if it moved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sigillo.domain.errors import ConcurrencyError
+from sigillo.domain.events import Actor, Event, NewEvent, RecordedEvent
+from sigillo.services.ids import Clock, UlidFactory
+from sigillo.services.ports import EventStore
+
+__all__ = ["Writer"]
+
+ATTEMPTS = 5
+
+
+class Writer:
+    def __init__(self, store: EventStore, clock: Clock, ids: UlidFactory) -> None:
+        self.store, self.clock, self.ids = store, clock, ids
+
+    async def append(
+        self, stream: str, events: Sequence[Event], actor: Actor
+    ) -> list[RecordedEvent]:
+        """Append events whose validity does not depend on the stream's state."""
+        return await self.store.append(stream, None, self._new(events, actor))
+
+    async def decide(
+        self, stream: str, decide: Callable[[list[Event]], Sequence[Event]], actor: Actor
+    ) -> list[RecordedEvent]:
+        """Replay the stream, decide on it, append at the version decided on.
+
+        When another writer got there first, decide again on the new state.
+        """
+        for attempt in range(ATTEMPTS):
+            history = await self.store.read_stream(stream)
+            events = decide([e.event for e in history])
+            version = history[-1].version if history else 0
+            try:
+                return await self.store.append(stream, version, self._new(events, actor))
+            except ConcurrencyError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _new(self, events: Sequence[Event], actor: Actor) -> list[NewEvent]:
+        now = self.clock.now()
+        return [NewEvent(self.ids(), now, actor, event) for event in events]

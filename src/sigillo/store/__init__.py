@@ -1,0 +1,1 @@
+"""Persistence: Piccolo tables and migrations, SQLite and PostgreSQL, the event store."""

@@ -1,0 +1,162 @@
+"""The event store on SQLite or PostgreSQL: the log, its read models, and their rebuild.
+
+An append takes the deployment-wide writer slot, checks the stream's version, numbers
+the events (positions and versions both contiguous), inserts them with their audit
+facts (actor, time), folds them into the read models and moves the checkpoint: one
+transaction, all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sigillo.domain.codec import decode_event, encode_event, subject_of
+from sigillo.domain.errors import ConcurrencyError
+from sigillo.domain.events import Actor, NewEvent, RecordedEvent
+from sigillo.domain.projections import TABLES
+from sigillo.domain.projections.memory import MemoryTables
+from sigillo.domain.projections.rows import Row
+from sigillo.domain.streams import environment_stream
+from sigillo.services.ports import RebuildReport
+from sigillo.store import rows_sql
+from sigillo.store.database import Database, Transaction
+from sigillo.store.projector import Projector
+
+__all__ = ["SqlEventStore"]
+
+_COLUMNS = (
+    "position, stream_id, version, event_id, event_type, subject, data, "
+    "actor_kind, actor_id, occurred_at"
+)
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+_SELECT = f"SELECT {_COLUMNS} FROM events"
+_CHECKPOINT = (
+    "INSERT INTO projection_checkpoints (name, position) VALUES ('read_models', $1) "
+    "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+)
+REBUILD_BATCH = 10_000
+
+
+def _recorded(record: Sequence[Any]) -> RecordedEvent:
+    position, stream, version, event_id, _type, _subject, data, kind, actor_id, at = record
+    return RecordedEvent(
+        position, stream, version, event_id, at, Actor(kind, actor_id), decode_event(data)
+    )
+
+
+def _record(event: RecordedEvent) -> tuple[Any, ...]:
+    return (
+        event.position,
+        event.stream,
+        event.version,
+        event.event_id,
+        type(event.event).__struct_config__.tag,
+        subject_of(event.event),
+        encode_event(event.event),
+        event.actor.kind,
+        event.actor.id,
+        event.occurred_at,
+    )
+
+
+class SqlEventStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def append(
+        self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
+    ) -> list[RecordedEvent]:
+        if not events:
+            return []
+        async with self._db.writing() as tx:
+            version = await _scalar(
+                tx, "SELECT MAX(version) FROM events WHERE stream_id = $1", stream
+            )
+            if expected_version is not None and version != expected_version:
+                raise ConcurrencyError(stream, expected_version, version)
+            position = await _scalar(tx, "SELECT MAX(position) FROM events")
+            recorded = [
+                RecordedEvent(
+                    position + i, stream, version + i, e.event_id, e.occurred_at, e.actor, e.event
+                )
+                for i, e in enumerate(events, 1)
+            ]
+            await tx.executemany(_INSERT, [_record(event) for event in recorded])
+            projector = Projector(tx)
+            for event in recorded:
+                await projector.project(event)
+            await tx.execute(_CHECKPOINT, recorded[-1].position)
+        return recorded
+
+    async def stream_version(self, stream: str) -> int:
+        rows = await self._db.fetch("SELECT MAX(version) FROM events WHERE stream_id = $1", stream)
+        return rows[0][0] or 0
+
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]:
+        sql = f"{_SELECT} WHERE stream_id = $1 AND version > $2 ORDER BY version"
+        return [_recorded(r) for r in await self._db.fetch(sql, stream, after_version)]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        sql = f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2"
+        return [_recorded(r) for r in await self._db.fetch(sql, after_position, limit)]
+
+    async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]:
+        sql = f"{_SELECT} WHERE subject = $1 AND stream_id = $2 ORDER BY version"
+        return [
+            _recorded(r)
+            for r in await self._db.fetch(sql, name, environment_stream(environment_id))
+        ]
+
+    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
+        records = await self._db.fetch(rows_sql.select_sql(table, *table.key), *key)
+        return rows_sql.row_from(table, records[0]) if records else None
+
+    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+        records = await self._db.fetch(rows_sql.select_sql(table, field), value)
+        return [rows_sql.row_from(table, record) for record in records]
+
+    async def checkpoint(self) -> int:
+        rows = await self._db.fetch(
+            "SELECT position FROM projection_checkpoints WHERE name = 'read_models'"
+        )
+        return rows[0][0] if rows else 0
+
+    async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport:
+        """Replay the whole log into fresh read models; compare them with the stored ones and,
+        unless only checking, replace them. Holds the writer slot, so no append interleaves."""
+        async with self._db.writing() as tx:
+            tables, events, last = MemoryTables(), 0, 0
+            while batch := await tx.fetch(
+                f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", last, REBUILD_BATCH
+            ):
+                for record in batch:
+                    tables.project(_recorded(record))
+                events += len(batch)
+                last = batch[-1][0]
+            differences = {}
+            for table in TABLES:
+                stored = Counter(
+                    tuple(rows_sql.values(rows_sql.row_from(table, r)))
+                    for r in await tx.fetch(rows_sql.select_sql(table))
+                )
+                replayed = Counter(rows_sql.values(row) for row in tables.rows(table))
+                differences[table.table] = sum(((stored - replayed) + (replayed - stored)).values())
+            if not check_only:
+                for table in TABLES:
+                    await tx.execute(rows_sql.delete_all_sql(table))
+                    rows = [rows_sql.values(row) for row in tables.rows(table)]
+                    if rows:
+                        await tx.executemany(rows_sql.insert_sql(table), rows)
+                await tx.execute(_CHECKPOINT, last)
+        return RebuildReport(
+            events=events,
+            rows={table.table: len(tables.rows(table)) for table in TABLES},
+            differences=differences,
+        )
+
+
+async def _scalar(tx: Transaction, sql: str, *args: Any) -> int:
+    rows = await tx.fetch(sql, *args)
+    return rows[0][0] or 0

@@ -1,0 +1,85 @@
+"""The in-memory event store: the fake that passes the same contract tests as the SQL ones."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+
+from sigillo.domain.errors import ConcurrencyError
+from sigillo.domain.events import NewEvent, RecordedEvent, SecretDeleted, SecretSet
+from sigillo.domain.projections import TABLES
+from sigillo.domain.projections.memory import MemoryTables
+from sigillo.domain.projections.rows import Row
+from sigillo.domain.streams import environment_stream
+from sigillo.services.ports import RebuildReport
+
+__all__ = ["MemoryEventStore"]
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self._events: list[RecordedEvent] = []
+        self._versions: dict[str, int] = {}
+        self._tables = MemoryTables()
+        self._lock = asyncio.Lock()
+
+    async def append(
+        self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
+    ) -> list[RecordedEvent]:
+        if not events:
+            return []
+        async with self._lock:
+            version = self._versions.get(stream, 0)
+            if expected_version is not None and version != expected_version:
+                raise ConcurrencyError(stream, expected_version, version)
+            position = len(self._events)
+            recorded = [
+                RecordedEvent(
+                    position + i, stream, version + i, e.event_id, e.occurred_at, e.actor, e.event
+                )
+                for i, e in enumerate(events, 1)
+            ]
+            tables = copy.deepcopy(self._tables)  # all or nothing, like a transaction
+            for event in recorded:
+                tables.project(event)
+            self._tables = tables
+            self._events.extend(recorded)
+            self._versions[stream] = recorded[-1].version
+        return recorded
+
+    async def stream_version(self, stream: str) -> int:
+        return self._versions.get(stream, 0)
+
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]:
+        return [e for e in self._events if e.stream == stream and e.version > after_version]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        return self._events[after_position : after_position + limit]
+
+    async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]:
+        return [
+            e
+            for e in await self.read_stream(environment_stream(environment_id))
+            if isinstance(e.event, SecretSet | SecretDeleted) and e.event.name == name
+        ]
+
+    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
+        return self._tables.get(table, key)
+
+    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+        return self._tables.select(table, field, value)
+
+    async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport:
+        async with self._lock:
+            replayed = MemoryTables.replay(self._events)
+            differences = {
+                t.table: len(set(replayed.rows(t)) ^ set(self._tables.rows(t))) for t in TABLES
+            }
+            if not check_only:
+                self._tables = replayed
+        return RebuildReport(
+            events=len(self._events),
+            rows={t.table: len(replayed.rows(t)) for t in TABLES},
+            differences=differences,
+        )

@@ -1,0 +1,84 @@
+"""PostgreSQL, for teams and for several server replicas sharing one database.
+
+Writers take a transaction-scoped advisory lock, so appends from every replica are
+serialized and positions stay gap-free; readers never wait for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+
+from sigillo.domain.errors import StartupError, StorageUnavailable
+
+__all__ = ["PostgresDatabase"]
+
+WRITER_LOCK = 0x51611_0  # the advisory lock key every Sigillo writer takes
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE:
+        raise StorageUnavailable("the database cannot be reached; try again") from None
+
+
+class _Transaction:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._connection.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await self._connection.fetch(sql, *args)]
+
+
+class PostgresDatabase:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresDatabase:
+        try:
+            with _translated_errors():
+                pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+        except (
+            asyncpg.PostgresError
+        ) as error:  # wrong password, missing database: the server says which
+            raise StartupError(f"PostgreSQL refused the connection: {error}") from None
+        except ValueError:  # asyncpg's DSN errors may quote the URL, password and all
+            raise StartupError("the PostgreSQL URL is not valid") from None
+        return cls(pool)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with _translated_errors():
+            async with self._pool.acquire() as connection:
+                return [tuple(row) for row in await connection.fetch(sql, *args)]
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[_Transaction]:
+        with _translated_errors():
+            async with self._pool.acquire() as connection, connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                yield _Transaction(connection)
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+    async def close(self) -> None:
+        await self._pool.close()

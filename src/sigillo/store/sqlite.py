@@ -1,0 +1,133 @@
+"""SQLite, the embedded default: one writer connection, a few readers, WAL and synchronous=FULL.
+
+In-process writers queue on a lock before BEGIN IMMEDIATE, so SQLite's busy handler only
+arbitrates between processes; a lock that outlasts the busy timeout becomes
+StorageUnavailable ("try again"), never "database is locked" at a caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from sigillo.domain.errors import StorageUnavailable
+
+__all__ = ["SqliteDatabase", "create_private"]
+
+BUSY_TIMEOUT_MS = 30_000
+READERS = 4
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(statement: str) -> str:
+    return re.sub(r"\$(\d+)", r"?\1", statement)
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            raise StorageUnavailable("the database is busy; try again") from None
+        if "unable to open" in text or "disk I/O" in text or "readonly" in text:
+            raise StorageUnavailable("the database file cannot be opened or written") from None
+        raise
+
+
+class _Transaction:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.fetch(sql, *args)  # fetching steps the statement to its end and releases it
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with _translated_errors():
+            await self._connection.executemany(_sql(sql), rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with _translated_errors():
+            return [tuple(row) for row in await self._connection.execute_fetchall(_sql(sql), args)]
+
+
+class SqliteDatabase:
+    def __init__(self, path: str, writer: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._opened: list[aiosqlite.Connection] = [writer]
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteDatabase:
+        create_private(Path(path))
+        writer = await _connect(path)
+        await _Transaction(writer).execute("PRAGMA journal_mode = WAL")
+        database = cls(path, writer)
+        for _ in range(READERS):
+            reader = await _connect(path)
+            database._opened.append(reader)
+            database._readers.put_nowait(reader)
+        return database
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        reader = await self._readers.get()
+        try:
+            return await _Transaction(reader).fetch(sql, *args)
+        finally:
+            self._readers.put_nowait(reader)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[_Transaction]:
+        async with self._write_lock:
+            tx = _Transaction(self._writer)
+            await tx.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                await tx.execute("ROLLBACK")
+                raise
+            await tx.execute("COMMIT")
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+    async def close(self) -> None:
+        for connection in self._opened:
+            await connection.close()
+        self._opened.clear()
+
+
+def create_private(path: Path) -> None:
+    """The database holds ciphertexts and the audit trail: only its owner may read it.
+    SQLite gives the -wal and -shm files the permissions of the database file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as error:
+        raise StorageUnavailable(f"cannot create the database file: {error.strerror}") from None
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    try:
+        connection = await aiosqlite.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        )
+    except sqlite3.Error:
+        raise StorageUnavailable("the database file cannot be opened") from None
+    tx = _Transaction(connection)
+    await tx.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await tx.execute("PRAGMA synchronous = FULL")
+    await tx.execute("PRAGMA foreign_keys = ON")
+    return connection

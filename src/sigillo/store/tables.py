@@ -1,0 +1,129 @@
+"""The schema, as Piccolo tables. Migrations in `migrations/` are generated from these;
+CI fails when the two drift apart (`python -m sigillo.store.drift`).
+
+Composite unique keys are not declared here: Piccolo adds them with ALTER TABLE ... ADD
+CONSTRAINT, which SQLite lacks, so the first migration creates them as unique indexes
+(UNIQUE_INDEXES below), which both databases support and enforce the same way.
+
+Queries do not go through Piccolo's engines: the event store speaks SQL over asyncpg and
+persistent aiosqlite connections (see store/database.py). Column names equal the field
+names of the domain's read-model rows, which is what lets one generic writer serve them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Bytea, Integer, Serial, Text, Varchar
+from piccolo.table import Table
+
+__all__ = [
+    "TABLES",
+    "UNIQUE_INDEXES",
+    "CurrentSecrets",
+    "EncryptionKeys",
+    "Environments",
+    "Events",
+    "KeyUsage",
+    "Orgs",
+    "ProjectionCheckpoints",
+    "Projects",
+]
+
+ID = 26  # ULID
+
+
+class Events(Table, tablename="events"):
+    """The log: append-only, one row per event, gap-free positions, versions per stream."""
+
+    position = BigInt(primary_key=True)
+    stream_id = Varchar(length=100)
+    version = Integer()
+    event_id = Varchar(length=ID, unique=True)
+    event_type = Varchar(length=64)
+    subject = Varchar(length=256, null=True, default=None, index=True)
+    data = Text()
+    actor_kind = Varchar(length=16)
+    actor_id = Varchar(length=100)
+    occurred_at = BigInt()
+
+
+class Orgs(Table, tablename="orgs"):
+    id = Varchar(length=ID, primary_key=True)
+    name = Varchar(length=100)
+    created_at = BigInt()
+    updated_at = BigInt()
+    position = BigInt()
+
+
+class Projects(Table, tablename="projects"):
+    id = Varchar(length=ID, primary_key=True)
+    org_id = Varchar(length=ID, index=True)
+    name = Varchar(length=100)
+    created_at = BigInt()
+    updated_at = BigInt()
+    position = BigInt()
+
+
+class Environments(Table, tablename="environments"):
+    id = Varchar(length=ID, primary_key=True)
+    project_id = Varchar(length=ID, index=True)
+    name = Varchar(length=100)
+    slug = Varchar(length=63)
+    created_at = BigInt()
+    updated_at = BigInt()
+    position = BigInt()
+
+
+class CurrentSecrets(Table, tablename="current_secrets"):
+    id = Serial(primary_key=True)
+    environment_id = Varchar(length=ID)
+    name = Varchar(length=256)
+    secret_id = Varchar(length=ID)
+    key_id = Varchar(length=32)
+    nonce = Bytea()
+    ciphertext = Bytea()
+    format = Integer()
+    created_at = BigInt()
+    updated_at = BigInt()
+    live_since = BigInt()
+    actor_kind = Varchar(length=16)
+    actor_id = Varchar(length=100)
+
+
+class KeyUsage(Table, tablename="key_usage"):
+    key_id = Varchar(length=32, primary_key=True)
+    sealed_count = BigInt()
+
+
+class ProjectionCheckpoints(Table, tablename="projection_checkpoints"):
+    """The last log position folded into the read models, written with them."""
+
+    name = Varchar(length=64, primary_key=True)
+    position = BigInt()
+
+
+class EncryptionKeys(Table, tablename="encryption_keys"):
+    """Every key this database has seen, with a value it sealed: the start-up key check."""
+
+    key_id = Varchar(length=32, primary_key=True)
+    check_nonce = Bytea()
+    check_ciphertext = Bytea()
+    check_format = Integer()
+    created_at = BigInt()
+
+
+UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "events_stream_version": ("events", ("stream_id", "version")),
+    "environments_project_slug": ("environments", ("project_id", "slug")),
+    "current_secrets_environment_name": ("current_secrets", ("environment_id", "name")),
+}
+
+TABLES: list[type[Table]] = [
+    Events,
+    Orgs,
+    Projects,
+    Environments,
+    CurrentSecrets,
+    KeyUsage,
+    ProjectionCheckpoints,
+    EncryptionKeys,
+]

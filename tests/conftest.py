@@ -1,0 +1,85 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, and event stores on each."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from sigillo.services.ports import EventStore
+from sigillo.store.database import Database, open_database
+from sigillo.store.event_store import SqlEventStore
+from sigillo.store.memory import MemoryEventStore
+from tests.databases import REQUIRE_POSTGRES, Databases, postgres_problem
+
+DATABASES = ["sqlite", "postgresql"]
+STORES = ["memory", *DATABASES]
+
+_postgres_problem: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _postgres_problem
+    _postgres_problem = postgres_problem()
+    if _postgres_problem and REQUIRE_POSTGRES:
+        raise pytest.UsageError(
+            f"PostgreSQL is required (SIGILLO_REQUIRE_POSTGRES=1) but: {_postgres_problem}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _postgres_problem:
+        terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(f"PostgreSQL unreachable: {_postgres_problem}", red=True)
+        terminalreporter.write_line(
+            "Start it, or set SIGILLO_TEST_POSTGRES_URL. CI fails on this.", red=True
+        )
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    made = Databases(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.drop_all()
+
+
+def _skip_without_postgres(kind: str) -> None:
+    if kind == "postgresql" and _postgres_problem:
+        warnings.warn(f"PostgreSQL unreachable, test skipped: {_postgres_problem}", stacklevel=2)
+        pytest.skip(f"PostgreSQL unreachable: {_postgres_problem}")
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
+    """A fresh, migrated database of each kind."""
+    _skip_without_postgres(request.param)
+    return databases.fresh(request.param)
+
+
+@pytest_asyncio.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    opened = await open_database(database_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, databases: Databases) -> str | None:
+    """None for the in-memory store, else a fresh migrated database of that kind."""
+    if request.param == "memory":
+        return None
+    _skip_without_postgres(request.param)
+    return databases.fresh(request.param)
+
+
+@pytest_asyncio.fixture
+async def store(store_url: str | None) -> AsyncIterator[EventStore]:
+    """The event store contract's three implementations, each on a fresh database."""
+    if store_url is None:
+        yield MemoryEventStore()
+        return
+    opened = await open_database(store_url)
+    yield SqlEventStore(opened)
+    await opened.close()
