@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from sigillo.services.container import Services
 
@@ -12,7 +13,7 @@ __all__ = ["health", "info"]
 
 
 @get("/health", operation_id="health", summary="Is the server up and its database reachable")
-async def health(services: Services) -> Response[dict[str, Any]]:
+async def health(services: NamedDependency[Services]) -> Response[dict[str, Any]]:
     if await services.health.database_ok():
         return Response({"ok": True, "service": "sigillo-app"})
     return Response(

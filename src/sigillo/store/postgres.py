@@ -17,12 +17,14 @@ from sigillo.domain.errors import StartupError, StorageUnavailable
 __all__ = ["PostgresDatabase"]
 
 WRITER_LOCK = 0x51611_0  # the advisory lock key every Sigillo writer takes
+# The server went away, refuses connections, is shutting down, or killed our session.
 _UNAVAILABLE = (
     OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: admin shutdown, cannot connect now
     asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
+    asyncpg.InterfaceError,  # connection closed underneath us
+    asyncpg.InternalClientError,  # protocol state broken by a dropped connection
 )
 
 
@@ -66,16 +68,29 @@ class PostgresDatabase:
         return cls(pool)
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with _translated_errors():
-            async with self._pool.acquire() as connection:
-                return [tuple(row) for row in await connection.fetch(sql, *args)]
+        async with self._connection() as connection:
+            return [tuple(row) for row in await connection.fetch(sql, *args)]
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[_Transaction]:
-        with _translated_errors():
-            async with self._pool.acquire() as connection, connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
-                yield _Transaction(connection)
+        async with self._connection() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+            yield _Transaction(connection)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection. Any failure to get one (refused, shutting down, database not
+        accepting connections) means the database is unavailable; once connected, only
+        connection-loss errors do."""
+        try:
+            connection = await self._pool.acquire()
+        except (*_UNAVAILABLE, asyncpg.PostgresError):
+            raise StorageUnavailable("the database cannot be reached; try again") from None
+        try:
+            with _translated_errors():
+                yield connection
+        finally:
+            await self._pool.release(connection)
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1")

@@ -1,0 +1,81 @@
+"""`sigillo` as a real process: help, version, and bad input to the server commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sigillo import __version__
+
+
+def sigillo(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sigillo", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_version_and_help() -> None:
+    assert sigillo("--version").stdout.strip() == f"sigillo {__version__}"
+    for args in [(), ("--help",), ("server", "--help")]:
+        result = sigillo(*args)
+        assert result.returncode == 0
+        assert "sigillo server" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("frobnicate",), "invalid choice"),
+        (("admin",), "the following arguments are required"),
+        (("server", "--port", "eighty"), "invalid int value"),
+        (("server", "--bogus"), "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(args: tuple[str, ...], message: str) -> None:
+    result = sigillo(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://localhost/db", "must start with sqlite:/// or postgresql://"),
+        ("sqlite://relative", "SQLite URLs look like"),
+        ("postgresql://postgres@127.0.0.1:1/nowhere", "cannot be reached"),
+    ],
+)
+def test_bad_database_urls_fail_clearly(tmp_path: Path, url: str, message: str) -> None:
+    result = sigillo("admin", "migrate", "--database-url", url, "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_port_variable_is_reported(tmp_path: Path) -> None:
+    result = sigillo("server", "--data-dir", str(tmp_path), env={"SIGILLO_PORT": "http"})
+    assert result.returncode == 2
+    assert "SIGILLO_PORT must be a whole number" in result.stderr
+
+
+def test_migrate_creates_a_private_database_and_is_idempotent(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for _ in range(2):
+        result = sigillo("admin", "migrate", "--data-dir", str(data))
+        assert result.returncode == 0, result.stderr
+        assert "up to date" in result.stdout
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "sigillo.db").stat().st_mode & 0o777 == 0o600
