@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -57,7 +57,12 @@ class KeyRegistry(Protocol):
 
     async def registered(self) -> dict[str, SealedValue]: ...
 
-    async def register(self, key_id: str, check: SealedValue, at: int) -> None: ...
+    async def register_checked(
+        self, decide: Callable[[dict[str, SealedValue]], SealedValue | None], at: int
+    ) -> None:
+        """Read the registered keys and register the check value `decide` answers (if any),
+        in one transaction that no other writer interleaves with; `decide` may raise."""
+        ...
 
 
 class Cipher(Protocol):

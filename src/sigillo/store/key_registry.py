@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sigillo.domain.events import SealedValue
 from sigillo.store.database import Database
 
@@ -13,20 +16,30 @@ class SqlKeyRegistry:
         self._db = database
 
     async def registered(self) -> dict[str, SealedValue]:
-        rows = await self._db.fetch(
-            "SELECT key_id, check_nonce, check_ciphertext, check_format FROM encryption_keys"
-        )
-        return {key_id: SealedValue(key_id, bytes(n), bytes(c), f) for key_id, n, c, f in rows}
+        return _sealed(await self._db.fetch(_SELECT))
 
-    async def register(self, key_id: str, check: SealedValue, at: int) -> None:
+    async def register_checked(
+        self, decide: Callable[[dict[str, SealedValue]], SealedValue | None], at: int
+    ) -> None:
+        # Under the writer lock: two servers starting at once with different keys cannot
+        # both see an empty registry and both register.
         async with self._db.writing() as tx:
-            await tx.execute(
-                "INSERT INTO encryption_keys "
-                "(key_id, check_nonce, check_ciphertext, check_format, created_at) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO NOTHING",
-                key_id,
-                check.nonce,
-                check.ciphertext,
-                check.format,
-                at,
-            )
+            check = decide(_sealed(await tx.fetch(_SELECT)))
+            if check is not None:
+                await tx.execute(
+                    "INSERT INTO encryption_keys "
+                    "(key_id, check_nonce, check_ciphertext, check_format, created_at) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    check.key_id,
+                    check.nonce,
+                    check.ciphertext,
+                    check.format,
+                    at,
+                )
+
+
+_SELECT = "SELECT key_id, check_nonce, check_ciphertext, check_format FROM encryption_keys"
+
+
+def _sealed(rows: list[tuple[Any, ...]]) -> dict[str, SealedValue]:
+    return {key_id: SealedValue(key_id, bytes(n), bytes(c), f) for key_id, n, c, f in rows}
