@@ -53,13 +53,23 @@ class Projector:
                 self._cache[(miss.table, miss.fields, miss.key)] = rows
         for op in ops:
             await rows_sql.execute(self._tx, op)
-            table = type(op.row) if isinstance(op, Put) else op.table
-            self._forget(table)
             if isinstance(op, Put):
+                table = type(op.row)
+                self._forget(table, keep_keys=True)
                 self._cache[(table, table.key, op.row.key_values())] = [op.row]
             elif isinstance(op, Remove):
-                self._cache[(table, table.key, op.key)] = []
+                self._forget(op.table, keep_keys=True)
+                self._cache[(op.table, op.table.key, op.key)] = []
+            else:
+                self._forget(op.table, keep_keys=False)
 
-    def _forget(self, table: type[Row]) -> None:
-        for cached in [c for c in self._cache if c[0] is table]:
+    def _forget(self, table: type[Row], *, keep_keys: bool) -> None:
+        """Drop what a write to `table` may have made stale: every cached selection, and,
+        unless the write touched a single known key, the cached rows by key too."""
+        stale = [
+            cached
+            for cached in self._cache
+            if cached[0] is table and not (keep_keys and cached[1] == table.key)
+        ]
+        for cached in stale:
             del self._cache[cached]

@@ -8,6 +8,7 @@ StorageUnavailable ("try again"), never "database is locked" at a caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import re
@@ -66,6 +67,7 @@ class SqliteDatabase:
         self.path = path
         self._writer = writer
         self._write_lock = asyncio.Lock()
+        self._dirty = False  # a writer may have left the connection inside a transaction
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = [writer]
 
@@ -90,15 +92,32 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[_Transaction]:
+        """BEGIN IMMEDIATE … COMMIT on the one writer connection.
+
+        A caller cancelled mid-statement leaves that statement queued in aiosqlite's
+        thread, where it still runs (a BEGIN, say). The thread runs its queue in order, so
+        a ROLLBACK issued while still holding the lock lands after it; if even that is
+        interrupted, the connection stays marked dirty and the next writer rolls back
+        first. Either way no writer ever starts inside another's transaction.
+        """
         async with self._write_lock:
             tx = _Transaction(self._writer)
-            await tx.execute("BEGIN IMMEDIATE")
+            if self._dirty:
+                await self._rollback()
+            self._dirty = True
             try:
+                await tx.execute("BEGIN IMMEDIATE")
                 yield tx
+                await tx.execute("COMMIT")
             except BaseException:
-                await tx.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await tx.execute("COMMIT")
+            self._dirty = False
+
+    async def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.OperationalError):  # "no transaction is active"
+            await self._writer.execute_fetchall("ROLLBACK")
+        self._dirty = False
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
