@@ -24,14 +24,16 @@ from sigillo.store import rows_sql
 from sigillo.store.database import Database, Transaction
 from sigillo.store.projector import Projector
 
-__all__ = ["SqlEventStore"]
+__all__ = ["EVENT_COLUMNS", "INSERT_EVENT", "SELECT_EVENTS", "SqlEventStore", "stored_row"]
 
-_COLUMNS = (
+EVENT_COLUMNS = (
     "position, stream_id, version, event_id, event_type, subject, data, "
     "actor_kind, actor_id, occurred_at"
 )
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-_SELECT = f"SELECT {_COLUMNS} FROM events"
+INSERT_EVENT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+SELECT_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events"
 _CHECKPOINT = (
     "INSERT INTO projection_checkpoints (name, position) VALUES ('read_models', $1) "
     "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
@@ -46,7 +48,8 @@ def _recorded(record: Sequence[Any]) -> RecordedEvent:
     )
 
 
-def _record(event: RecordedEvent) -> tuple[Any, ...]:
+def stored_row(event: RecordedEvent) -> tuple[Any, ...]:
+    """An event as a row of the events table, in EVENT_COLUMNS order: its wire form."""
     return (
         event.position,
         event.stream,
@@ -83,7 +86,7 @@ class SqlEventStore:
                 )
                 for i, e in enumerate(events, 1)
             ]
-            await tx.executemany(_INSERT, [_record(event) for event in recorded])
+            await tx.executemany(INSERT_EVENT, [stored_row(event) for event in recorded])
             projector = Projector(tx)
             for event in recorded:
                 await projector.project(event)
@@ -95,15 +98,15 @@ class SqlEventStore:
         return rows[0][0] or 0
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]:
-        sql = f"{_SELECT} WHERE stream_id = $1 AND version > $2 ORDER BY version"
+        sql = f"{SELECT_EVENTS} WHERE stream_id = $1 AND version > $2 ORDER BY version"
         return [_recorded(r) for r in await self._db.fetch(sql, stream, after_version)]
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        sql = f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2"
+        sql = f"{SELECT_EVENTS} WHERE position > $1 ORDER BY position LIMIT $2"
         return [_recorded(r) for r in await self._db.fetch(sql, after_position, limit)]
 
     async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]:
-        sql = f"{_SELECT} WHERE subject = $1 AND stream_id = $2 ORDER BY version"
+        sql = f"{SELECT_EVENTS} WHERE subject = $1 AND stream_id = $2 ORDER BY version"
         return [
             _recorded(r)
             for r in await self._db.fetch(sql, name, environment_stream(environment_id))
@@ -129,7 +132,9 @@ class SqlEventStore:
         async with self._db.writing() as tx:
             tables, events, last = MemoryTables(), 0, 0
             while batch := await tx.fetch(
-                f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", last, REBUILD_BATCH
+                f"{SELECT_EVENTS} WHERE position > $1 ORDER BY position LIMIT $2",
+                last,
+                REBUILD_BATCH,
             ):
                 for record in batch:
                     tables.project(_recorded(record))

@@ -1,0 +1,125 @@
+"""Replays the golden corpus in projections/: old logs must decode and fold the same forever.
+
+Each case is a frozen event log in its stored wire form and the read model it must give
+(see projections/README.md). Cases are never edited; SHA256SUMS pins their bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from sigillo.domain.codec import decode_event, encode_event, subject_of
+from sigillo.domain.events import Actor, RecordedEvent
+from sigillo.domain.projections import TABLES
+from sigillo.domain.projections.history import history
+from sigillo.domain.projections.memory import MemoryTables
+
+CORPUS = Path(__file__).resolve().parents[2] / "projections"
+READ_MODELS = ("catalog", "current_secrets", "history", "key_usage")
+COLUMNS = [
+    "position",
+    "stream_id",
+    "version",
+    "event_id",
+    "event_type",
+    "subject",
+    "data",
+    "actor_kind",
+    "actor_id",
+    "occurred_at",
+]
+CASES = sorted(path.parent for path in CORPUS.glob("*/*/events.jsonl"))
+
+
+def _case_id(case: Path) -> str:
+    return f"{case.parent.name}/{case.name}"
+
+
+def _rows(case: Path) -> list[dict[str, Any]]:
+    lines = (case / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _recorded(row: dict[str, Any]) -> RecordedEvent:
+    return RecordedEvent(
+        position=row["position"],
+        stream=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        occurred_at=row["occurred_at"],
+        actor=Actor(row["actor_kind"], row["actor_id"]),
+        event=decode_event(row["data"]),
+    )
+
+
+def _events(case: Path) -> list[RecordedEvent]:
+    return [_recorded(row) for row in _rows(case)]
+
+
+def _expected(case: Path) -> Any:
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_the_corpus_has_cases_for_every_read_model() -> None:
+    found = {case.parent.name for case in CASES}
+    assert found == set(READ_MODELS), found
+    for case in CASES:
+        assert (case / "expected.json").is_file(), case
+
+
+def test_no_case_was_edited_or_left_out_of_the_checksums() -> None:
+    """Every case file is listed in SHA256SUMS with the bytes it was committed with."""
+    listed = {}
+    for line in (CORPUS / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    on_disk = {
+        str(path.relative_to(CORPUS)) for case in CASES for path in case.iterdir() if path.is_file()
+    }
+    assert on_disk == set(listed), "add new case files to SHA256SUMS; never remove lines"
+    for name, digest in listed.items():
+        actual = hashlib.sha256((CORPUS / name).read_bytes()).hexdigest()
+        assert actual == digest, f"{name} changed: corpus cases are never edited"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_the_wire_form_is_stable(case: Path) -> None:
+    """Each line is a stored row; decoding and re-encoding gives back the same bytes."""
+    rows = _rows(case)
+    assert [row["position"] for row in rows] == list(range(1, len(rows) + 1))
+    versions: dict[str, int] = {}
+    for row in rows:
+        assert list(row) == COLUMNS
+        versions[row["stream_id"]] = versions.get(row["stream_id"], 0) + 1
+        assert row["version"] == versions[row["stream_id"]], row
+        event = decode_event(row["data"])
+        assert encode_event(event) == row["data"]
+        assert type(event).__struct_config__.tag == row["event_type"]
+        assert subject_of(event) == row["subject"]
+        assert row["actor_kind"] in ("user", "token", "system")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.parent.name != "history"], ids=_case_id)
+def test_replaying_gives_the_expected_read_models(case: Path) -> None:
+    tables = MemoryTables.replay(_events(case))
+    expected = _expected(case)
+    by_name = {table.table: table for table in TABLES}
+    assert expected, "a case expects at least one table"
+    for name, rows in expected.items():
+        table = by_name[name]
+        replayed = sorted(tables.rows(table), key=lambda row: getattr(row, table.order))
+        assert msgspec.to_builtins(replayed) == rows, name
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.parent.name == "history"], ids=_case_id)
+def test_history_gives_the_expected_entries(case: Path) -> None:
+    expected = _expected(case)
+    assert set(expected) == {"name", "entries"}
+    entries = history(_events(case), expected["name"])
+    assert msgspec.to_builtins(entries) == expected["entries"]
