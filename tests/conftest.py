@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -12,27 +11,25 @@ from sigillo.services.ports import EventStore
 from sigillo.store.database import Database, open_database
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.memory import MemoryEventStore
-from tests.databases import REQUIRE_POSTGRES, Databases, postgres_problem
+from tests.databases import REQUIRE_POSTGRES, Databases, postgres_problem, skip_without_postgres
 
 DATABASES = ["sqlite", "postgresql"]
 STORES = ["memory", *DATABASES]
 
-_postgres_problem: str | None = None
-
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _postgres_problem
-    _postgres_problem = postgres_problem()
-    if _postgres_problem and REQUIRE_POSTGRES:
+    problem = postgres_problem()
+    if problem and REQUIRE_POSTGRES:
         raise pytest.UsageError(
-            f"PostgreSQL is required (SIGILLO_REQUIRE_POSTGRES=1) but: {_postgres_problem}"
+            f"PostgreSQL is required (SIGILLO_REQUIRE_POSTGRES=1) but: {problem}"
         )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_problem:
+    problem = postgres_problem()
+    if problem:
         terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(f"PostgreSQL unreachable: {_postgres_problem}", red=True)
+        terminalreporter.write_line(f"PostgreSQL unreachable: {problem}", red=True)
         terminalreporter.write_line(
             "Start it, or set SIGILLO_TEST_POSTGRES_URL. CI fails on this.", red=True
         )
@@ -45,16 +42,10 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     made.drop_all()
 
 
-def _skip_without_postgres(kind: str) -> None:
-    if kind == "postgresql" and _postgres_problem:
-        warnings.warn(f"PostgreSQL unreachable, test skipped: {_postgres_problem}", stacklevel=2)
-        pytest.skip(f"PostgreSQL unreachable: {_postgres_problem}")
-
-
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
     """A fresh, migrated database of each kind."""
-    _skip_without_postgres(request.param)
+    skip_without_postgres(request.param)
     return databases.fresh(request.param)
 
 
@@ -70,7 +61,7 @@ def store_url(request: pytest.FixtureRequest, databases: Databases) -> str | Non
     """None for the in-memory store, else a fresh migrated database of that kind."""
     if request.param == "memory":
         return None
-    _skip_without_postgres(request.param)
+    skip_without_postgres(request.param)
     return databases.fresh(request.param)
 
 

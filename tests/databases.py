@@ -10,12 +10,14 @@ run fails instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from sigillo.store.database import open_database
 from sigillo.store.migrate import migrate
@@ -41,13 +43,22 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
+@functools.cache
 def postgres_problem() -> str | None:
-    """None when PostgreSQL answers, else why not."""
+    """None when PostgreSQL answers, else why not (asked once per run)."""
     try:
         asyncio.run(_admin("SELECT 1"))
     except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         return f"{type(error).__name__}: {error}"
     return None
+
+
+def skip_without_postgres(kind: str) -> None:
+    """Skip a PostgreSQL test when no PostgreSQL answers; the run's summary says so in red,
+    and CI (SIGILLO_REQUIRE_POSTGRES=1) refuses to start instead."""
+    problem = postgres_problem() if kind == "postgresql" else None
+    if problem:
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
 async def _migrated(url: str) -> None:

@@ -14,18 +14,17 @@ from litestar.testing import AsyncTestClient
 
 from sigillo.server import create_app
 from sigillo.settings import Settings
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import POSTGRES_ADMIN_URL, Databases, skip_without_postgres
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(database_url: str, data_dir: Path) -> Settings:
     key = base64.b64encode(os.urandom(32)).decode()
-    return Settings(data_dir=tmp_path, database_url=database_url, encryption_key=key)
+    return Settings(data_dir=data_dir, database_url=database_url, encryption_key=key)
 
 
 @pytest_asyncio.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
+async def client(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(settings_for(database_url, tmp_path))) as test_client:
         yield test_client
 
 
@@ -63,30 +62,35 @@ async def test_errors_are_json_with_an_error_string(
     assert isinstance(response.json()["error"], str)
 
 
+@pytest.fixture
+def postgres_url(databases: Databases) -> str:
+    skip_without_postgres("postgresql")
+    return databases.fresh("postgresql")
+
+
 @pytest.mark.asyncio
 async def test_health_reports_an_unreachable_database_and_recovers(
-    settings: Settings,
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    postgres_url: str, tmp_path: Path
 ) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("an outage is simulated by PostgreSQL refusing connections")
-    name = settings.database_url.rsplit("/", 1)[1]
+    """An outage made real: PostgreSQL stops accepting connections to the database."""
+    name = postgres_url.rsplit("/", 1)[1]
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        down = await client.get("/health")
-        assert down.status_code == 503
-        assert down.json() == {
-            "ok": False,
-            "service": "sigillo-app",
-            "error": "database unavailable",
-        }
-        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        up = await client.get("/health")
-        assert up.status_code == 200
+        async with AsyncTestClient(app=create_app(settings_for(postgres_url, tmp_path))) as client:
+            assert (await client.get("/health")).status_code == 200
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            down = await client.get("/health")
+            assert down.status_code == 503
+            assert down.json() == {
+                "ok": False,
+                "service": "sigillo-app",
+                "error": "database unavailable",
+            }
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            assert (await client.get("/health")).status_code == 200
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
