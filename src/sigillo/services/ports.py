@@ -31,7 +31,8 @@ class EventStore(Protocol):
     ) -> list[RecordedEvent]:
         """Append to `stream`; `expected_version` None appends at the end whatever it is.
 
-        Raises ConcurrencyError when the stream is not at `expected_version`.
+        Raises ConcurrencyError when the stream is not at `expected_version`, and Conflict
+        when an event id is already in the log (or twice in `events`); nothing is appended.
         """
         ...
 

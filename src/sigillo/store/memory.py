@@ -6,7 +6,7 @@ import asyncio
 import copy
 from collections.abc import Sequence
 
-from sigillo.domain.errors import ConcurrencyError
+from sigillo.domain.errors import ConcurrencyError, Conflict
 from sigillo.domain.events import NewEvent, RecordedEvent, SecretDeleted, SecretSet
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
@@ -20,6 +20,7 @@ __all__ = ["MemoryEventStore"]
 class MemoryEventStore:
     def __init__(self) -> None:
         self._events: list[RecordedEvent] = []
+        self._event_ids: set[str] = set()
         self._versions: dict[str, int] = {}
         self._tables = MemoryTables()
         self._lock = asyncio.Lock()
@@ -33,6 +34,9 @@ class MemoryEventStore:
             version = self._versions.get(stream, 0)
             if expected_version is not None and version != expected_version:
                 raise ConcurrencyError(stream, expected_version, version)
+            ids = [e.event_id for e in events]
+            if len(set(ids)) < len(ids) or not self._event_ids.isdisjoint(ids):
+                raise Conflict("the write collides with stored data (a duplicate id)")
             position = len(self._events)
             recorded = [
                 RecordedEvent(
@@ -45,6 +49,7 @@ class MemoryEventStore:
                 tables.project(event)
             self._tables = tables
             self._events.extend(recorded)
+            self._event_ids.update(ids)
             self._versions[stream] = recorded[-1].version
         return recorded
 

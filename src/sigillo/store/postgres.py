@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from sigillo.domain.errors import StartupError, StorageUnavailable
+from sigillo.domain.errors import Conflict, StartupError, StorageUnavailable
 
 __all__ = ["PostgresDatabase"]
 
@@ -32,6 +32,8 @@ _UNAVAILABLE = (
 def _translated_errors() -> Iterator[None]:
     try:
         yield
+    except asyncpg.UniqueViolationError:
+        raise Conflict("the write collides with stored data (a duplicate id)") from None
     except _UNAVAILABLE:
         raise StorageUnavailable("the database cannot be reached; try again") from None
 

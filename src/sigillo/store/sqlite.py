@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from sigillo.domain.errors import StorageUnavailable
+from sigillo.domain.errors import Conflict, StorageUnavailable
 
 __all__ = ["SqliteDatabase", "create_private"]
 
@@ -37,6 +37,8 @@ def _sql(statement: str) -> str:
 def _translated_errors() -> Iterator[None]:
     try:
         yield
+    except sqlite3.IntegrityError:
+        raise Conflict("the write collides with stored data (a duplicate id)") from None
     except sqlite3.OperationalError as error:
         text = str(error)
         if "locked" in text or "busy" in text:
