@@ -8,6 +8,8 @@ really needs, and the domain stays free of I/O.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sigillo.domain.events import RecordedEvent
 from sigillo.domain.projections import apply
 from sigillo.domain.projections.rows import Put, Remove, Row
@@ -25,20 +27,22 @@ class _Miss(Exception):
 class Projector:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-        self._cache: dict[tuple[type[Row], tuple[str, ...], tuple[str, ...]], list[Row]] = {}
+        # Per table: rows by their key, and selections by (column, value). A write to a table
+        # keeps its rows by key exact and drops only what it may have made stale.
+        self._rows: dict[type[Row], dict[tuple[str, ...], Row | None]] = defaultdict(dict)
+        self._selections: dict[type[Row], dict[tuple[str, str], list[Row]]] = defaultdict(dict)
 
     def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
-        rows = self._cached(table, table.key, key)
-        return rows[0] if rows else None
+        try:
+            return self._rows[table][key]
+        except KeyError:
+            raise _Miss(table, table.key, key) from None
 
     def select(self, table: type[Row], field: str, value: str) -> list[Row]:
-        return list(self._cached(table, (field,), (value,)))
-
-    def _cached(self, table: type[Row], fields: tuple[str, ...], key: tuple[str, ...]) -> list[Row]:
         try:
-            return self._cache[(table, fields, key)]
+            return list(self._selections[table][(field, value)])
         except KeyError:
-            raise _Miss(table, fields, key) from None
+            raise _Miss(table, (field,), (value,)) from None
 
     async def project(self, recorded: RecordedEvent) -> None:
         while True:
@@ -46,30 +50,24 @@ class Projector:
                 ops = apply(self, recorded)
                 break
             except _Miss as miss:
-                records = await self._tx.fetch(
-                    rows_sql.select_sql(miss.table, *miss.fields), *miss.key
-                )
-                rows = [rows_sql.row_from(miss.table, record) for record in records]
-                self._cache[(miss.table, miss.fields, miss.key)] = rows
+                await self._load(miss)
         for op in ops:
             await rows_sql.execute(self._tx, op)
             if isinstance(op, Put):
                 table = type(op.row)
-                self._forget(table, keep_keys=True)
-                self._cache[(table, table.key, op.row.key_values())] = [op.row]
+                self._selections.pop(table, None)
+                self._rows[table][op.row.key_values()] = op.row
             elif isinstance(op, Remove):
-                self._forget(op.table, keep_keys=True)
-                self._cache[(op.table, op.table.key, op.key)] = []
+                self._selections.pop(op.table, None)
+                self._rows[op.table][op.key] = None
             else:
-                self._forget(op.table, keep_keys=False)
+                self._selections.pop(op.table, None)
+                self._rows.pop(op.table, None)
 
-    def _forget(self, table: type[Row], *, keep_keys: bool) -> None:
-        """Drop what a write to `table` may have made stale: every cached selection, and,
-        unless the write touched a single known key, the cached rows by key too."""
-        stale = [
-            cached
-            for cached in self._cache
-            if cached[0] is table and not (keep_keys and cached[1] == table.key)
-        ]
-        for cached in stale:
-            del self._cache[cached]
+    async def _load(self, miss: _Miss) -> None:
+        records = await self._tx.fetch(rows_sql.select_sql(miss.table, *miss.fields), *miss.key)
+        rows = [rows_sql.row_from(miss.table, record) for record in records]
+        if miss.fields == miss.table.key:
+            self._rows[miss.table][miss.key] = rows[0] if rows else None
+        else:
+            self._selections[miss.table][(miss.fields[0], miss.key[0])] = rows
