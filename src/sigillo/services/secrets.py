@@ -26,7 +26,10 @@ class SecretsService:
     ) -> list[RecordedEvent]:
         """Validate every name and value first, then seal and append them in one transaction."""
         checked = {secret_name(name): secret_value(value) for name, value in values.items()}
-        await self._environment(environment_id)
+        # The append itself refuses a missing environment, atomically; asking first only
+        # spares the key encryptions for a write that cannot land.
+        if not isinstance(await self._store.get(EnvironmentRow, (environment_id,)), EnvironmentRow):
+            raise NotFound("environment")
         sealed = {
             name: self._cipher.seal(value, environment_id=environment_id, name=name)
             for name, value in checked.items()
@@ -37,7 +40,6 @@ class SecretsService:
     async def delete(
         self, environment_id: str, names: Sequence[str], actor: Actor
     ) -> list[RecordedEvent]:
-        await self._environment(environment_id)
         events = aggregate.decide(aggregate.DeleteSecrets(environment_id, list(names)))
         return await self._writer.append(environment_stream(environment_id), events, actor)
 
@@ -60,9 +62,3 @@ class SecretsService:
 
     def open(self, row: CurrentSecretRow) -> str:
         return self._cipher.open(row.sealed(), environment_id=row.environment_id, name=row.name)
-
-    async def _environment(self, environment_id: str) -> EnvironmentRow:
-        row = await self._store.get(EnvironmentRow, (environment_id,))
-        if not isinstance(row, EnvironmentRow):
-            raise NotFound("environment")
-        return row
