@@ -7,7 +7,6 @@ app around them. `serve(settings)` does the checks before any port is opened.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,8 +32,6 @@ from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.migrate import migrate
 
 __all__ = ["create_app", "open_services", "serve"]
-
-log = logging.getLogger("sigillo.server")
 
 
 async def open_services(settings: Settings) -> Services:
@@ -96,5 +93,4 @@ async def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=10,
         log_config=None,
     )
-    log.info("Sigillo listening on http://%s:%s", settings.host, settings.port)
     await uvicorn.Server(config).serve()
