@@ -15,6 +15,7 @@ from litestar.types import ExceptionHandlersMap
 from sigillo.domain.errors import (
     Conflict,
     DecryptionError,
+    FormatConflict,
     InvalidInput,
     NotFound,
     SigilloError,
@@ -27,6 +28,7 @@ log = logging.getLogger("sigillo.api")
 
 _STATUS: tuple[tuple[type[SigilloError], int], ...] = (
     (InvalidInput, 422),
+    (FormatConflict, 400),
     (NotFound, 404),
     (Conflict, 409),
     (StorageUnavailable, 503),

@@ -2,6 +2,7 @@
 
     SigilloError
     ├── InvalidInput          a value broke a rule (422); names the field, never echoes a value
+    ├── FormatConflict        secrets that cannot be rendered in the asked format (400)
     ├── NotFound              the object does not exist, or the caller may not know it does (404)
     ├── Conflict              the request contradicts current state (409)
     │   └── ConcurrencyError  a stream moved past the version the writer expected
@@ -18,6 +19,7 @@ __all__ = [
     "ConcurrencyError",
     "Conflict",
     "DecryptionError",
+    "FormatConflict",
     "InvalidInput",
     "NotFound",
     "SigilloError",
@@ -35,6 +37,10 @@ class InvalidInput(SigilloError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class FormatConflict(SigilloError):
+    """dotnet-json: a name needs an object where another put a value, or the reverse."""
 
 
 class NotFound(SigilloError):
