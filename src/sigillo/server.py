@@ -17,7 +17,9 @@ from litestar.di import Provide
 
 from sigillo.api import health
 from sigillo.api.errors import EXCEPTION_HANDLERS
+from sigillo.crypto.credentials import TokenCredentials
 from sigillo.crypto.keys import load_keyring
+from sigillo.services.access import AccessService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
 from sigillo.services.health import HealthService
@@ -48,6 +50,7 @@ async def open_services(settings: Settings) -> Services:
     writer = Writer(store, clock, ids)
     return Services(
         store=store,
+        access=AccessService(store, writer, TokenCredentials()),
         catalog=CatalogService(store, writer),
         secrets=SecretsService(store, keyring, writer),
         health=HealthService(database),

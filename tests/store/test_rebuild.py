@@ -158,6 +158,9 @@ async def test_the_memory_store_detects_and_repairs_drift() -> None:
         "environments": 9,
         "current_secrets": sum(len(names) for names in made.secrets.values()),
         "key_usage": 2,
+        "memberships": 2,  # each org's creator, its first admin
+        "invitations": 0,
+        "api_tokens": 0,
     }
     assert await store.get(OrgRow, (made.orgs[0],)) is None  # a check changes nothing
     await store.rebuild_projections()

@@ -15,6 +15,7 @@ from litestar.types import ExceptionHandlersMap
 from sigillo.domain.errors import (
     Conflict,
     DecryptionError,
+    Forbidden,
     FormatConflict,
     InvalidInput,
     NotFound,
@@ -30,6 +31,7 @@ _STATUS: tuple[tuple[type[SigilloError], int], ...] = (
     (InvalidInput, 422),
     (FormatConflict, 400),
     (NotFound, 404),
+    (Forbidden, 403),
     (Conflict, 409),
     (StorageUnavailable, 503),
     (DecryptionError, 500),

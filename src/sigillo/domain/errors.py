@@ -4,6 +4,7 @@
     ├── InvalidInput          a value broke a rule (422); names the field, never echoes a value
     ├── FormatConflict        secrets that cannot be rendered in the asked format (400)
     ├── NotFound              the object does not exist, or the caller may not know it does (404)
+    ├── Forbidden             the caller is known but may not do this (403)
     ├── Conflict              the request contradicts current state (409)
     │   └── ConcurrencyError  a stream moved past the version the writer expected
     ├── StorageUnavailable    the database cannot be reached or stayed busy (503)
@@ -19,6 +20,7 @@ __all__ = [
     "ConcurrencyError",
     "Conflict",
     "DecryptionError",
+    "Forbidden",
     "FormatConflict",
     "InvalidInput",
     "NotFound",
@@ -47,6 +49,10 @@ class NotFound(SigilloError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
         self.what = what
+
+
+class Forbidden(SigilloError):
+    pass
 
 
 class Conflict(SigilloError):

@@ -12,21 +12,35 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "Access",
     "Actor",
     "EnvironmentCreated",
     "EnvironmentDeleted",
     "EnvironmentRenamed",
     "Event",
+    "InvitationCreated",
+    "InvitationRevoked",
+    "MemberAdded",
+    "MemberRemoved",
+    "MemberRoleChanged",
     "NewEvent",
     "OrgCreated",
+    "OrgDeleted",
     "ProjectCreated",
     "ProjectDeleted",
     "ProjectRenamed",
     "RecordedEvent",
+    "Role",
     "SealedValue",
     "SecretDeleted",
     "SecretSet",
+    "TokenCreated",
+    "TokenRevoked",
 ]
+
+
+Role = Literal["admin", "member"]
+Access = Literal["read", "read-write"]
 
 
 class _Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
@@ -62,6 +76,44 @@ class OrgCreated(_Event, tag="org.created", frozen=True):
     name: str
 
 
+class OrgDeleted(_Event, tag="org.deleted", frozen=True):
+    org_id: str
+
+
+class MemberAdded(_Event, tag="member.added", frozen=True):
+    org_id: str
+    membership_id: str
+    user_id: str
+    role: Role
+
+
+class MemberRoleChanged(_Event, tag="member.role_changed", frozen=True):
+    org_id: str
+    membership_id: str
+    role: Role
+
+
+class MemberRemoved(_Event, tag="member.removed", frozen=True):
+    org_id: str
+    membership_id: str
+
+
+class InvitationCreated(_Event, tag="invitation.created", frozen=True):
+    """An invite link: anyone holding its token may join once, until it expires or is revoked.
+    Only the token's SHA-256 is stored."""
+
+    org_id: str
+    invitation_id: str
+    role: Role
+    token_hash: str
+    expires_at: int
+
+
+class InvitationRevoked(_Event, tag="invitation.revoked", frozen=True):
+    org_id: str
+    invitation_id: str
+
+
 class ProjectCreated(_Event, tag="project.created", frozen=True):
     project_id: str
     org_id: str
@@ -94,16 +146,46 @@ class EnvironmentDeleted(_Event, tag="environment.deleted", frozen=True):
     environment_id: str
 
 
+class TokenCreated(_Event, tag="token.created", frozen=True):
+    """An API token: scoped to the project, or to one environment of it. Only the key's
+    SHA-256 and a display prefix are stored; the key itself is shown once."""
+
+    project_id: str
+    token_id: str
+    name: str
+    prefix: str
+    token_hash: str
+    access: Access
+    environment_id: str | None = None
+    expires_at: int | None = None
+
+
+class TokenRevoked(_Event, tag="token.revoked", frozen=True):
+    """Revoked, never erased: the events a token wrote keep naming it [D1]."""
+
+    project_id: str
+    token_id: str
+    reason: Literal["revoked", "environment deleted"] = "revoked"
+
+
 Event = (
     SecretSet
     | SecretDeleted
     | OrgCreated
+    | OrgDeleted
+    | MemberAdded
+    | MemberRoleChanged
+    | MemberRemoved
+    | InvitationCreated
+    | InvitationRevoked
     | ProjectCreated
     | ProjectRenamed
     | ProjectDeleted
     | EnvironmentCreated
     | EnvironmentRenamed
     | EnvironmentDeleted
+    | TokenCreated
+    | TokenRevoked
 )
 
 

@@ -20,6 +20,8 @@ from sigillo.domain.events import (
     ProjectCreated,
     ProjectDeleted,
     ProjectRenamed,
+    TokenCreated,
+    TokenRevoked,
 )
 from sigillo.domain.values import display_name, slug
 
@@ -29,12 +31,15 @@ __all__ = [
     "Command",
     "CreateEnvironment",
     "CreateProject",
+    "CreateToken",
     "DeleteEnvironment",
     "DeleteProject",
     "EnvironmentState",
     "ProjectState",
     "RenameEnvironment",
     "RenameProject",
+    "RevokeToken",
+    "TokenState",
     "decide",
     "evolve",
     "replay",
@@ -53,12 +58,18 @@ class EnvironmentState(msgspec.Struct, frozen=True):
     slug: str
 
 
+class TokenState(msgspec.Struct, frozen=True):
+    environment_id: str | None
+    revoked: bool = False
+
+
 class ProjectState(msgspec.Struct, frozen=True):
     project_id: str = ""
     exists: bool = False
     deleted: bool = False
     name: str = ""
     environments: dict[str, EnvironmentState] = msgspec.field(default_factory=dict)
+    tokens: dict[str, TokenState] = msgspec.field(default_factory=dict)
 
 
 class CreateProject(msgspec.Struct, frozen=True):
@@ -90,6 +101,22 @@ class DeleteEnvironment(msgspec.Struct, frozen=True):
     environment_id: str
 
 
+class CreateToken(msgspec.Struct, frozen=True):
+    """The key is made outside (crypto); the domain sees its hash and display prefix."""
+
+    token_id: str
+    name: str
+    prefix: str
+    token_hash: str
+    access: str = "read"
+    environment_id: str | None = None
+    expires_at: int | None = None
+
+
+class RevokeToken(msgspec.Struct, frozen=True):
+    token_id: str
+
+
 Command = (
     CreateProject
     | RenameProject
@@ -97,6 +124,8 @@ Command = (
     | CreateEnvironment
     | RenameEnvironment
     | DeleteEnvironment
+    | CreateToken
+    | RevokeToken
 )
 
 
@@ -121,6 +150,12 @@ def evolve(state: ProjectState, event: Event) -> ProjectState:
         remaining = dict(state.environments)
         remaining.pop(event.environment_id, None)
         return msgspec.structs.replace(state, environments=remaining)
+    if isinstance(event, TokenCreated):
+        token = TokenState(event.environment_id)
+        return msgspec.structs.replace(state, tokens={**state.tokens, event.token_id: token})
+    if isinstance(event, TokenRevoked):
+        revoked = msgspec.structs.replace(state.tokens[event.token_id], revoked=True)
+        return msgspec.structs.replace(state, tokens={**state.tokens, event.token_id: revoked})
     return state
 
 
@@ -131,7 +166,9 @@ def replay(events: list[Event]) -> ProjectState:
     return state
 
 
-def decide(state: ProjectState, command: Command, *, new_id: Callable[[], str]) -> list[Event]:
+def decide(
+    state: ProjectState, command: Command, *, now: int, new_id: Callable[[], str]
+) -> list[Event]:
     if isinstance(command, CreateProject):
         if state.exists:
             raise Conflict("project already exists")
@@ -155,11 +192,47 @@ def decide(state: ProjectState, command: Command, *, new_id: Callable[[], str]) 
         if _slug_taken(state, new_slug):
             raise Conflict(SLUG_TAKEN)
         return [EnvironmentCreated(new_id(), project_id, name, new_slug)]
+    if isinstance(command, CreateToken):
+        return [_create_token(state, command, now=now)]
+    if isinstance(command, RevokeToken):
+        token = state.tokens.get(command.token_id)
+        if token is None:
+            raise NotFound("token")
+        return [] if token.revoked else [TokenRevoked(project_id, command.token_id)]
     if command.environment_id not in state.environments:
         raise NotFound("environment")
     if isinstance(command, DeleteEnvironment):
-        return [EnvironmentDeleted(command.environment_id)]
+        # Tokens scoped to the environment are revoked, never widened to the project [D2].
+        return [
+            EnvironmentDeleted(command.environment_id),
+            *(
+                TokenRevoked(project_id, token_id, "environment deleted")
+                for token_id, token in state.tokens.items()
+                if token.environment_id == command.environment_id and not token.revoked
+            ),
+        ]
     return [_rename_environment(state, command)]
+
+
+def _create_token(state: ProjectState, command: CreateToken, *, now: int) -> TokenCreated:
+    if command.token_id in state.tokens:
+        raise Conflict("token already exists")
+    if command.access not in ("read", "read-write"):
+        raise InvalidInput("access", "must be read or read-write")
+    if command.environment_id is not None and command.environment_id not in state.environments:
+        raise InvalidInput("environmentId", "Environment not found in this project")
+    if command.expires_at is not None and command.expires_at <= now:
+        raise InvalidInput("expiresAt", "must be in the future")
+    return TokenCreated(
+        project_id=state.project_id,
+        token_id=command.token_id,
+        name=display_name(command.name),
+        prefix=command.prefix,
+        token_hash=command.token_hash,
+        access="read-write" if command.access == "read-write" else "read",
+        environment_id=command.environment_id,
+        expires_at=command.expires_at,
+    )
 
 
 def _rename_environment(state: ProjectState, command: RenameEnvironment) -> EnvironmentRenamed:

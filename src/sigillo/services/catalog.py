@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from sigillo.domain import orgs, projects
-from sigillo.domain.errors import NotFound
-from sigillo.domain.events import Actor, EnvironmentCreated, Event
+from sigillo.domain.errors import Forbidden, NotFound
+from sigillo.domain.events import Actor, EnvironmentCreated
 from sigillo.domain.projections.rows import EnvironmentRow, OrgRow, ProjectRow, Row
 from sigillo.domain.streams import org_stream, project_stream
 from sigillo.services.ports import EventStore
@@ -22,10 +22,12 @@ class CatalogService:
         self._store, self._writer = store, writer
 
     async def create_org(self, name: str, actor: Actor) -> OrgRow:
+        """The creating user becomes the org's first admin, in the same transaction."""
+        if actor.kind != "user":
+            raise Forbidden("only a signed-in user can create an org")
         org_id = self._writer.ids()
-        await self._writer.append(
-            org_stream(org_id), orgs.decide(orgs.CreateOrg(org_id, name)), actor
-        )
+        command = orgs.CreateOrg(org_id, name, actor.id)
+        await self._writer.command(org_stream(org_id), orgs, command, actor)
         return await self._one(OrgRow, org_id, "org")
 
     async def create_project(self, org_id: str, name: str, actor: Actor) -> ProjectRow:
@@ -65,20 +67,16 @@ class CatalogService:
         await self._change(project_id, projects.DeleteEnvironment(environment_id), actor)
 
     async def environments(self, project_id: str) -> list[EnvironmentRow]:
-        rows = await self._store.select(EnvironmentRow, "project_id", project_id)
-        return [row for row in rows if isinstance(row, EnvironmentRow)]
+        return await self._store.select(EnvironmentRow, "project_id", project_id)
 
     async def _change(self, project_id: str, command: projects.Command, actor: Actor) -> list[str]:
         """Decide on the project's stream; answers the ids of environments the change created."""
 
-        def decide(history: list[Event]) -> list[Event]:
-            return projects.decide(projects.replay(history), command, new_id=self._writer.ids)
-
-        recorded = await self._writer.decide(project_stream(project_id), decide, actor)
+        recorded = await self._writer.command(project_stream(project_id), projects, command, actor)
         return [e.event.environment_id for e in recorded if isinstance(e.event, EnvironmentCreated)]
 
     async def _one(self, table: type[R], id: str, what: str) -> R:
         row = await self._store.get(table, (id,))
-        if not isinstance(row, table):
+        if row is None:
             raise NotFound(what)
         return row

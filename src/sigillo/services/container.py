@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sigillo.services.access import AccessService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.health import HealthService
 from sigillo.services.ports import EventStore
@@ -16,6 +17,7 @@ __all__ = ["Services"]
 @dataclass(frozen=True)
 class Services:
     store: EventStore
+    access: AccessService
     catalog: CatalogService
     secrets: SecretsService
     health: HealthService

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
 from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
 from sigillo.domain.projections.rows import Row
 
-__all__ = ["Cipher", "Database", "EventStore", "KeyRegistry", "RebuildReport"]
+__all__ = ["Cipher", "Credentials", "Database", "EventStore", "KeyRegistry", "RebuildReport"]
+
+
+R = TypeVar("R", bound=Row)
 
 
 class RebuildReport(msgspec.Struct, frozen=True):
@@ -44,9 +47,9 @@ class EventStore(Protocol):
 
     async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]: ...
 
-    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None: ...
+    async def get(self, table: type[R], key: tuple[str, ...]) -> R | None: ...
 
-    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+    async def select(self, table: type[R], field: str, value: str) -> list[R]:
         """Rows whose `field` equals `value`, in the table's natural order."""
         ...
 
@@ -77,6 +80,22 @@ class Cipher(Protocol):
     def seal_check(self) -> SealedValue: ...
 
     def verify_check(self, sealed: SealedValue) -> bool: ...
+
+
+class Credentials(Protocol):
+    """Makes the secrets that grant access, and the hashes they are stored as."""
+
+    def issue_api_token(self) -> tuple[str, str, str]:
+        """A new API token: (key shown once, display prefix, stored hash)."""
+        ...
+
+    def hash_api_token(self, key: str) -> str: ...
+
+    def issue_invite_token(self) -> tuple[str, str]:
+        """A new invite link token: (token for the link, stored hash)."""
+        ...
+
+    def hash_invite_token(self, token: str) -> str: ...
 
 
 class Database(Protocol):

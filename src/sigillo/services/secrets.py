@@ -28,7 +28,7 @@ class SecretsService:
         checked = {secret_name(name): secret_value(value) for name, value in values.items()}
         # The append itself refuses a missing environment, atomically; asking first only
         # spares the key encryptions for a write that cannot land.
-        if not isinstance(await self._store.get(EnvironmentRow, (environment_id,)), EnvironmentRow):
+        if await self._store.get(EnvironmentRow, (environment_id,)) is None:
             raise NotFound("environment")
         sealed = {
             name: self._cipher.seal(value, environment_id=environment_id, name=name)
@@ -45,12 +45,11 @@ class SecretsService:
 
     async def current(self, environment_id: str) -> list[CurrentSecretRow]:
         """Live secrets in the order they became live; values stay sealed."""
-        rows = await self._store.select(CurrentSecretRow, "environment_id", environment_id)
-        return [row for row in rows if isinstance(row, CurrentSecretRow)]
+        return await self._store.select(CurrentSecretRow, "environment_id", environment_id)
 
     async def reveal(self, environment_id: str, name: str) -> str:
         row = await self._store.get(CurrentSecretRow, (environment_id, secret_name(name)))
-        if not isinstance(row, CurrentSecretRow):
+        if row is None:
             raise NotFound("secret")
         return self.open(row)
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from sigillo.domain.errors import ConcurrencyError
 from sigillo.domain.events import Actor, Event, NewEvent, RecordedEvent
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.ports import EventStore
 
-__all__ = ["Writer"]
+__all__ = ["Aggregate", "Writer"]
+
+S = TypeVar("S")
+C = TypeVar("C", contravariant=True)
+
+
+class Aggregate(Protocol[S, C]):
+    """A domain module's aggregate: `replay(events) -> state`, `decide(state, command, …)`."""
+
+    def replay(self, events: list[Event]) -> S: ...
+
+    def decide(
+        self, state: S, command: C, *, now: int, new_id: Callable[[], str]
+    ) -> Sequence[Event]: ...
+
 
 ATTEMPTS = 5
 
@@ -41,6 +56,22 @@ class Writer:
                 if attempt == ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    async def command(
+        self,
+        stream: str,
+        aggregate: Aggregate[S, C],
+        command: C,
+        actor: Actor,
+    ) -> list[RecordedEvent]:
+        """Replay an aggregate's stream, decide a command on it with this moment's time and
+        fresh ids, append; decide again if another writer moved the stream meanwhile."""
+
+        def decide(history: list[Event]) -> Sequence[Event]:
+            state = aggregate.replay(history)
+            return aggregate.decide(state, command, now=self.clock.now(), new_id=self.ids)
+
+        return await self.decide(stream, decide, actor)
 
     def _new(self, events: Sequence[Event], actor: Actor) -> list[NewEvent]:
         now = self.clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sigillo.domain.codec import decode_event, encode_event, subject_of
 from sigillo.domain.errors import ConcurrencyError
@@ -39,6 +39,7 @@ _CHECKPOINT = (
     "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
 )
 REBUILD_BATCH = 10_000
+R = TypeVar("R", bound=Row)
 
 
 def _recorded(record: Sequence[Any]) -> RecordedEvent:
@@ -112,11 +113,11 @@ class SqlEventStore:
             for r in await self._db.fetch(sql, name, environment_stream(environment_id))
         ]
 
-    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
+    async def get(self, table: type[R], key: tuple[str, ...]) -> R | None:
         records = await self._db.fetch(rows_sql.select_sql(table, *table.key), *key)
         return rows_sql.row_from(table, records[0]) if records else None
 
-    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+    async def select(self, table: type[R], field: str, value: str) -> list[R]:
         records = await self._db.fetch(rows_sql.select_sql(table, field), value)
         return [rows_sql.row_from(table, record) for record in records]
 

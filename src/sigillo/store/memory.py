@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sigillo.domain.errors import ConcurrencyError, Conflict
 from sigillo.domain.events import NewEvent, RecordedEvent, SecretDeleted, SecretSet
@@ -15,6 +16,8 @@ from sigillo.domain.streams import environment_stream
 from sigillo.services.ports import RebuildReport
 
 __all__ = ["MemoryEventStore"]
+
+R = TypeVar("R", bound=Row)
 
 
 class MemoryEventStore:
@@ -69,10 +72,10 @@ class MemoryEventStore:
             if isinstance(e.event, SecretSet | SecretDeleted) and e.event.name == name
         ]
 
-    async def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
+    async def get(self, table: type[R], key: tuple[str, ...]) -> R | None:
         return self._tables.get(table, key)
 
-    async def select(self, table: type[Row], field: str, value: str) -> list[Row]:
+    async def select(self, table: type[R], field: str, value: str) -> list[R]:
         return self._tables.select(table, field, value)
 
     async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from sigillo.domain.projections.rows import Op, Put, Remove, Row
 from sigillo.store.database import Transaction
+
+R = TypeVar("R", bound=Row)
 
 __all__ = ["columns", "delete_all_sql", "execute", "insert_sql", "row_from", "select_sql", "values"]
 
@@ -64,7 +66,7 @@ def values(row: Row) -> tuple[Any, ...]:
     return msgspec.structs.astuple(row)
 
 
-def row_from(table: type[Row], record: Sequence[Any]) -> Row:
+def row_from(table: type[R], record: Sequence[Any]) -> R:
     return table(*(bytes(v) if isinstance(v, memoryview) else v for v in record))
 
 

@@ -18,11 +18,14 @@ from piccolo.table import Table
 __all__ = [
     "TABLES",
     "UNIQUE_INDEXES",
+    "ApiTokens",
     "CurrentSecrets",
     "EncryptionKeys",
     "Environments",
     "Events",
+    "Invitations",
     "KeyUsage",
+    "Memberships",
     "Orgs",
     "ProjectionCheckpoints",
     "Projects",
@@ -89,6 +92,42 @@ class CurrentSecrets(Table, tablename="current_secrets"):
     actor_id = Varchar(length=100)
 
 
+class Memberships(Table, tablename="memberships"):
+    id = Varchar(length=ID, primary_key=True)
+    org_id = Varchar(length=ID, index=True)
+    user_id = Varchar(length=100, index=True)
+    role = Varchar(length=16)
+    created_at = BigInt()
+    position = BigInt()
+
+
+class Invitations(Table, tablename="invitations"):
+    id = Varchar(length=ID, primary_key=True)
+    org_id = Varchar(length=ID, index=True)
+    role = Varchar(length=16)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = BigInt()
+    created_by = Varchar(length=100)
+    created_at = BigInt()
+    revoked_at = BigInt(null=True, default=None)
+    position = BigInt()
+
+
+class ApiTokens(Table, tablename="api_tokens"):
+    id = Varchar(length=ID, primary_key=True)
+    project_id = Varchar(length=ID, index=True)
+    environment_id = Varchar(length=ID, null=True, default=None)
+    name = Varchar(length=100)
+    prefix = Varchar(length=12)
+    token_hash = Varchar(length=64, unique=True)
+    access = Varchar(length=16)
+    expires_at = BigInt(null=True, default=None)
+    created_by = Varchar(length=100)
+    created_at = BigInt()
+    revoked_at = BigInt(null=True, default=None)
+    position = BigInt()
+
+
 class KeyUsage(Table, tablename="key_usage"):
     key_id = Varchar(length=32, primary_key=True)
     sealed_count = BigInt()
@@ -124,6 +163,9 @@ TABLES: list[type[Table]] = [
     Environments,
     CurrentSecrets,
     KeyUsage,
+    Memberships,
+    Invitations,
+    ApiTokens,
     ProjectionCheckpoints,
     EncryptionKeys,
 ]

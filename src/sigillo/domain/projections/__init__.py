@@ -8,11 +8,14 @@ the whole log through the same function into MemoryTables.
 from __future__ import annotations
 
 from sigillo.domain.events import RecordedEvent
-from sigillo.domain.projections import catalog, current_secrets
+from sigillo.domain.projections import access, catalog, current_secrets
 from sigillo.domain.projections.rows import (
+    ApiTokenRow,
     CurrentSecretRow,
     EnvironmentRow,
+    InvitationRow,
     KeyUsageRow,
+    MembershipRow,
     Op,
     OrgRow,
     ProjectRow,
@@ -22,8 +25,21 @@ from sigillo.domain.projections.rows import (
 
 __all__ = ["TABLES", "apply"]
 
-TABLES: tuple[type[Row], ...] = (OrgRow, ProjectRow, EnvironmentRow, CurrentSecretRow, KeyUsageRow)
+TABLES: tuple[type[Row], ...] = (
+    OrgRow,
+    ProjectRow,
+    EnvironmentRow,
+    CurrentSecretRow,
+    KeyUsageRow,
+    MembershipRow,
+    InvitationRow,
+    ApiTokenRow,
+)
 
 
 def apply(view: View, recorded: RecordedEvent) -> list[Op]:
-    return [*catalog.apply(view, recorded), *current_secrets.apply(view, recorded)]
+    return [
+        *catalog.apply(view, recorded),
+        *current_secrets.apply(view, recorded),
+        *access.apply(view, recorded),
+    ]

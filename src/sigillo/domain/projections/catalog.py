@@ -9,14 +9,18 @@ from sigillo.domain.events import (
     EnvironmentDeleted,
     EnvironmentRenamed,
     OrgCreated,
+    OrgDeleted,
     ProjectCreated,
     ProjectDeleted,
     ProjectRenamed,
     RecordedEvent,
 )
 from sigillo.domain.projections.rows import (
+    ApiTokenRow,
     CurrentSecretRow,
     EnvironmentRow,
+    InvitationRow,
+    MembershipRow,
     Op,
     OrgRow,
     ProjectRow,
@@ -41,14 +45,14 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
             return []
         return [Put(msgspec.structs.replace(project, name=event.name, updated_at=at))]
     if isinstance(event, ProjectDeleted):
-        environments = view.select(EnvironmentRow, "project_id", event.project_id)
+        return _remove_project(view, event.project_id)
+    if isinstance(event, OrgDeleted):
+        projects = view.select(ProjectRow, "org_id", event.org_id)
         return [
-            *(
-                RemoveWhere(CurrentSecretRow, "environment_id", env.key_values()[0])
-                for env in environments
-            ),
-            RemoveWhere(EnvironmentRow, "project_id", event.project_id),
-            Remove(ProjectRow, (event.project_id,)),
+            *(op for project in projects for op in _remove_project(view, project.key_values()[0])),
+            RemoveWhere(MembershipRow, "org_id", event.org_id),
+            RemoveWhere(InvitationRow, "org_id", event.org_id),
+            Remove(OrgRow, (event.org_id,)),
         ]
     if isinstance(event, EnvironmentCreated):
         row = EnvironmentRow(
@@ -66,3 +70,15 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
             Remove(EnvironmentRow, (event.environment_id,)),
         ]
     return []
+
+
+def _remove_project(view: View, project_id: str) -> list[Op]:
+    """A project goes with its environments, their secrets and its tokens (the log keeps
+    every event, so the audit trail and token attribution survive)."""
+    environments = view.select(EnvironmentRow, "project_id", project_id)
+    return [
+        *(RemoveWhere(CurrentSecretRow, "environment_id", e.key_values()[0]) for e in environments),
+        RemoveWhere(EnvironmentRow, "project_id", project_id),
+        RemoveWhere(ApiTokenRow, "project_id", project_id),
+        Remove(ProjectRow, (project_id,)),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sigillo.domain.events import RecordedEvent
 from sigillo.domain.projections import TABLES, apply
@@ -10,16 +11,23 @@ from sigillo.domain.projections.rows import Op, Put, Remove, RemoveWhere, Row
 
 __all__ = ["MemoryTables"]
 
+R = TypeVar("R", bound=Row)
+
 
 class MemoryTables:
     def __init__(self) -> None:
         self._tables: dict[type[Row], dict[tuple[str, ...], Row]] = {t: {} for t in TABLES}
 
-    def get(self, table: type[Row], key: tuple[str, ...]) -> Row | None:
-        return self._tables[table].get(key)
+    def get(self, table: type[R], key: tuple[str, ...]) -> R | None:
+        row = self._tables[table].get(key)
+        return row if isinstance(row, table) else None
 
-    def select(self, table: type[Row], field: str, value: str) -> list[Row]:
-        rows = [row for row in self._tables[table].values() if getattr(row, field) == value]
+    def select(self, table: type[R], field: str, value: str) -> list[R]:
+        rows = [
+            row
+            for row in self._tables[table].values()
+            if isinstance(row, table) and getattr(row, field) == value
+        ]
         return sorted(rows, key=lambda row: getattr(row, table.order))
 
     def rows(self, table: type[Row]) -> list[Row]:

@@ -14,9 +14,12 @@ import msgspec
 from sigillo.domain.events import SealedValue
 
 __all__ = [
+    "ApiTokenRow",
     "CurrentSecretRow",
     "EnvironmentRow",
+    "InvitationRow",
     "KeyUsageRow",
+    "MembershipRow",
     "Op",
     "OrgRow",
     "ProjectRow",
@@ -108,6 +111,53 @@ class KeyUsageRow(Row, frozen=True):
     order: ClassVar[str] = "key_id"
     key_id: str
     sealed_count: int
+
+
+class MembershipRow(Row, frozen=True):
+    table: ClassVar[str] = "memberships"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    org_id: str
+    user_id: str
+    role: str
+    created_at: int
+    position: int
+
+
+class InvitationRow(Row, frozen=True):
+    table: ClassVar[str] = "invitations"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    org_id: str
+    role: str
+    token_hash: str
+    expires_at: int
+    created_by: str
+    created_at: int
+    revoked_at: int | None
+    position: int
+
+
+class ApiTokenRow(Row, frozen=True):
+    """A token's record, kept after revocation so its events keep their author [D1]."""
+
+    table: ClassVar[str] = "api_tokens"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    project_id: str
+    environment_id: str | None
+    name: str
+    prefix: str
+    token_hash: str
+    access: str
+    expires_at: int | None
+    created_by: str
+    created_at: int
+    revoked_at: int | None
+    position: int
 
 
 class Put(msgspec.Struct, frozen=True):

@@ -1,0 +1,188 @@
+"""Who may do what: org membership and roles, invite links and API tokens.
+
+The policy of behaviour.md 5.3 and [D3]: members read and write secrets and create
+projects and environments; only admins manage members, invitations, tokens and deletions.
+Every check reads the current read models, so no cache outlives a change [D4]: a removed
+member's very next request is refused, and so is a revoked or expired token's.
+"""
+
+from __future__ import annotations
+
+from sigillo.domain import orgs, projects
+from sigillo.domain.errors import Forbidden, NotFound
+from sigillo.domain.events import Actor, Event, Role
+from sigillo.domain.projections.rows import (
+    ApiTokenRow,
+    InvitationRow,
+    MembershipRow,
+    OrgRow,
+    ProjectRow,
+)
+from sigillo.domain.streams import org_stream, project_stream
+from sigillo.services.ports import Credentials, EventStore
+from sigillo.services.writing import Writer
+
+__all__ = ["INVITATION_LIFETIME_MS", "AccessService"]
+
+INVITATION_LIFETIME_MS = 7 * 24 * 3600 * 1000
+FORBIDDEN = "forbidden"
+ADMIN_REQUIRED = "admin role required"
+
+
+class AccessService:
+    def __init__(self, store: EventStore, writer: Writer, credentials: Credentials) -> None:
+        self._store, self._writer, self._credentials = store, writer, credentials
+
+    # -- membership and roles ------------------------------------------------------------
+
+    async def role(self, org_id: str, actor: Actor) -> Role | None:
+        """The actor's role in the org, or None. API tokens belong to no org."""
+        if actor.kind != "user":
+            return None
+        rows = await self._store.select(MembershipRow, "user_id", actor.id)
+        return next((_role(row.role) for row in rows if row.org_id == org_id), None)
+
+    async def require_member(self, org_id: str, actor: Actor) -> Role:
+        role = await self.role(org_id, actor)
+        if role is None:
+            raise Forbidden(FORBIDDEN)
+        return role
+
+    async def require_admin(self, org_id: str, actor: Actor) -> None:
+        if await self.require_member(org_id, actor) != "admin":
+            raise Forbidden(ADMIN_REQUIRED)
+
+    async def project_for(
+        self, project_id: str, actor: Actor, *, admin: bool = False
+    ) -> ProjectRow:
+        """The project, if it exists (404) and the actor may reach it (403)."""
+        project = await self._store.get(ProjectRow, (project_id,))
+        if project is None:
+            raise NotFound("project")
+        if admin:
+            await self.require_admin(project.org_id, actor)
+        else:
+            await self.require_member(project.org_id, actor)
+        return project
+
+    async def orgs_of(self, actor: Actor) -> list[tuple[OrgRow, Role]]:
+        """The actor's orgs with its role in each, oldest membership first."""
+        if actor.kind != "user":
+            return []
+        result = []
+        for membership in await self._store.select(MembershipRow, "user_id", actor.id):
+            org = await self._store.get(OrgRow, (membership.org_id,))
+            if org is not None:
+                result.append((org, _role(membership.role)))
+        return result
+
+    async def members(self, org_id: str, actor: Actor) -> list[MembershipRow]:
+        await self.require_member(org_id, actor)
+        return await self._store.select(MembershipRow, "org_id", org_id)
+
+    async def change_role(self, org_id: str, membership_id: str, role: str, actor: Actor) -> None:
+        await self._as_admin(org_id, orgs.ChangeRole(membership_id, role), actor)
+
+    async def remove_member(self, org_id: str, membership_id: str, actor: Actor) -> None:
+        await self._as_admin(org_id, orgs.RemoveMember(membership_id), actor)
+
+    async def delete_org(self, org_id: str, actor: Actor) -> None:
+        await self._as_admin(org_id, orgs.DeleteOrg(), actor)
+
+    # -- invite links ----------------------------------------------------------------------
+
+    async def create_invitation(
+        self, org_id: str, actor: Actor, *, role: str = "member"
+    ) -> tuple[InvitationRow, str]:
+        """A new invite link's record and its token (shown once; only its hash is kept)."""
+        token, token_hash = self._credentials.issue_invite_token()
+        expires_at = self._writer.clock.now() + INVITATION_LIFETIME_MS
+        await self._as_admin(org_id, orgs.CreateInvitation(token_hash, expires_at, role), actor)
+        [row] = await self._store.select(InvitationRow, "token_hash", token_hash)
+        return row, token
+
+    async def invitations(self, org_id: str, actor: Actor) -> list[InvitationRow]:
+        await self.require_admin(org_id, actor)
+        return await self._store.select(InvitationRow, "org_id", org_id)
+
+    async def revoke_invitation(self, org_id: str, invitation_id: str, actor: Actor) -> None:
+        await self._as_admin(org_id, orgs.RevokeInvitation(invitation_id), actor)
+
+    async def accept_invitation(self, token: str, actor: Actor) -> MembershipRow:
+        """Join the link's org (once; accepting again changes nothing). Unknown, expired and
+        revoked links all answer NotFound("invitation")."""
+        if actor.kind != "user":
+            raise Forbidden("only a signed-in user can accept an invitation")
+        token_hash = self._credentials.hash_invite_token(token)
+        found = await self._store.select(InvitationRow, "token_hash", token_hash)
+        if not found:
+            raise NotFound("invitation")
+        org_id = found[0].org_id
+        command = orgs.AcceptInvitation(token_hash, actor.id)
+        await self._writer.command(org_stream(org_id), orgs, command, actor)
+        memberships = await self._store.select(MembershipRow, "user_id", actor.id)
+        return next(m for m in memberships if m.org_id == org_id)
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    async def create_token(
+        self,
+        project_id: str,
+        actor: Actor,
+        *,
+        name: str,
+        access: str = "read",
+        environment_id: str | None = None,
+        expires_at: int | None = None,
+    ) -> tuple[ApiTokenRow, str]:
+        """A new token's record and its key (shown once; only its hash is kept). Admins only."""
+        await self.project_for(project_id, actor, admin=True)
+        key, prefix, token_hash = self._credentials.issue_api_token()
+        token_id = self._writer.ids()
+        command = projects.CreateToken(
+            token_id, name, prefix, token_hash, access, environment_id, expires_at
+        )
+        await self._writer.command(project_stream(project_id), projects, command, actor)
+        row = await self._store.get(ApiTokenRow, (token_id,))
+        assert row is not None  # the append above projected it
+        return row, key
+
+    async def tokens(self, project_id: str, actor: Actor) -> list[ApiTokenRow]:
+        """Newest first. Members may see the list; only admins create and revoke."""
+        await self.project_for(project_id, actor)
+        return list(reversed(await self._store.select(ApiTokenRow, "project_id", project_id)))
+
+    async def revoke_token(self, project_id: str, token_id: str, actor: Actor) -> None:
+        await self.project_for(project_id, actor, admin=True)
+        command = projects.RevokeToken(token_id)
+        await self._writer.command(project_stream(project_id), projects, command, actor)
+
+    async def authenticate_token(self, key: str) -> ApiTokenRow | None:
+        """The live token a key belongs to: unknown, revoked and expired keys get None."""
+        token_hash = self._credentials.hash_api_token(key)
+        token = next(iter(await self._store.select(ApiTokenRow, "token_hash", token_hash)), None)
+        if token is None or token.revoked_at is not None:
+            return None
+        if token.expires_at is not None and token.expires_at <= self._writer.clock.now():
+            return None
+        return token
+
+    async def _as_admin(self, org_id: str, command: orgs.Command, actor: Actor) -> None:
+        """Decide an admin's change on the org's stream, checking the role on the very state
+        the change is decided on (and again on every retry), so nobody acts on a role they
+        lost a moment before."""
+
+        def decide(history: list[Event]) -> list[Event]:
+            state = orgs.replay(history)
+            if not state.exists or state.deleted:
+                raise NotFound("org")
+            orgs.authorize(state, actor.id if actor.kind == "user" else "", admin=True)
+            return orgs.decide(
+                state, command, now=self._writer.clock.now(), new_id=self._writer.ids
+            )
+
+        await self._writer.decide(org_stream(org_id), decide, actor)
+
+
+def _role(stored: str) -> Role:
+    return "admin" if stored == "admin" else "member"
