@@ -17,9 +17,10 @@ from litestar.di import Provide
 
 from sigillo.api import health
 from sigillo.api.errors import EXCEPTION_HANDLERS
-from sigillo.crypto.credentials import TokenCredentials
+from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.keys import load_keyring
 from sigillo.services.access import AccessService
+from sigillo.services.accounts import AccountService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
 from sigillo.services.health import HealthService
@@ -28,6 +29,7 @@ from sigillo.services.keys import verify_keys
 from sigillo.services.secrets import SecretsService
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
+from sigillo.store.accounts import SqlAccountStore
 from sigillo.store.database import open_database
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
@@ -50,6 +52,9 @@ async def open_services(settings: Settings) -> Services:
     writer = Writer(store, clock, ids)
     return Services(
         store=store,
+        accounts=AccountService(
+            store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
+        ),
         access=AccessService(store, writer, TokenCredentials()),
         catalog=CatalogService(store, writer),
         secrets=SecretsService(store, keyring, writer),

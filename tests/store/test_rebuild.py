@@ -161,6 +161,7 @@ async def test_the_memory_store_detects_and_repairs_drift() -> None:
         "memberships": 2,  # each org's creator, its first admin
         "invitations": 0,
         "api_tokens": 0,
+        "users": 0,
     }
     assert await store.get(OrgRow, (made.orgs[0],)) is None  # a check changes nothing
     await store.rebuild_projections()

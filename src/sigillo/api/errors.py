@@ -21,6 +21,7 @@ from sigillo.domain.errors import (
     NotFound,
     SigilloError,
     StorageUnavailable,
+    Unauthorized,
 )
 
 __all__ = ["EXCEPTION_HANDLERS"]
@@ -30,6 +31,7 @@ log = logging.getLogger("sigillo.api")
 _STATUS: tuple[tuple[type[SigilloError], int], ...] = (
     (InvalidInput, 422),
     (FormatConflict, 400),
+    (Unauthorized, 401),
     (NotFound, 404),
     (Forbidden, 403),
     (Conflict, 409),

@@ -3,6 +3,7 @@
     SigilloError
     ├── InvalidInput          a value broke a rule (422); names the field, never echoes a value
     ├── FormatConflict        secrets that cannot be rendered in the asked format (400)
+    ├── Unauthorized          no valid credentials: unknown, wrong, expired or revoked (401)
     ├── NotFound              the object does not exist, or the caller may not know it does (404)
     ├── Forbidden             the caller is known but may not do this (403)
     ├── Conflict              the request contradicts current state (409)
@@ -27,6 +28,7 @@ __all__ = [
     "SigilloError",
     "StartupError",
     "StorageUnavailable",
+    "Unauthorized",
 ]
 
 
@@ -43,6 +45,10 @@ class InvalidInput(SigilloError):
 
 class FormatConflict(SigilloError):
     """dotnet-json: a name needs an object where another put a value, or the reverse."""
+
+
+class Unauthorized(SigilloError):
+    pass
 
 
 class NotFound(SigilloError):

@@ -36,6 +36,7 @@ __all__ = [
     "SecretSet",
     "TokenCreated",
     "TokenRevoked",
+    "UserRegistered",
 ]
 
 
@@ -68,6 +69,15 @@ class SecretSet(_Event, tag="secret.set", frozen=True):
 
 class SecretDeleted(_Event, tag="secret.deleted", frozen=True):
     environment_id: str
+    name: str
+
+
+class UserRegistered(_Event, tag="user.registered", frozen=True):
+    """A local account [D17]. Its password hash lives outside the log: the log is kept
+    forever, and a changed password must not leave its old hash behind."""
+
+    user_id: str
+    email: str
     name: str
 
 
@@ -171,6 +181,7 @@ class TokenRevoked(_Event, tag="token.revoked", frozen=True):
 Event = (
     SecretSet
     | SecretDeleted
+    | UserRegistered
     | OrgCreated
     | OrgDeleted
     | MemberAdded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["environment_stream", "org_stream", "project_stream"]
+__all__ = ["environment_stream", "org_stream", "project_stream", "user_stream"]
 
 
 def environment_stream(environment_id: str) -> str:
@@ -17,3 +17,7 @@ def project_stream(project_id: str) -> str:
 
 def org_stream(org_id: str) -> str:
     return f"org:{org_id}"
+
+
+def user_stream(user_id: str) -> str:
+    return f"user:{user_id}"

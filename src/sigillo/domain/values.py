@@ -14,6 +14,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VALUE_BYTES",
     "display_name",
+    "email",
     "secret_name",
     "secret_value",
     "slug",
@@ -54,6 +55,24 @@ def slug(value: str, field: str = "slug") -> str:
     if not isinstance(value, str) or not _SLUG.fullmatch(value):
         raise InvalidInput(field, "must match ^[a-z0-9][a-z0-9-]{0,62}$")
     return value
+
+
+def email(value: str, field: str = "email") -> str:
+    """An email address as accounts key it: trimmed, lower-cased, one @ with text around it."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    address = value.strip().lower()
+    local, at, domain = address.partition("@")
+    if (
+        not at
+        or not local
+        or "@" in domain
+        or "." not in domain
+        or len(address) > 254
+        or any(ch.isspace() or ch < " " for ch in address)
+    ):
+        raise InvalidInput(field, "must be an email address")
+    return address
 
 
 def display_name(value: str, field: str = "name") -> str:

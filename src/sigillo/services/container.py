@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sigillo.services.access import AccessService
+from sigillo.services.accounts import AccountService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.health import HealthService
 from sigillo.services.ports import EventStore
@@ -17,6 +18,7 @@ __all__ = ["Services"]
 @dataclass(frozen=True)
 class Services:
     store: EventStore
+    accounts: AccountService
     access: AccessService
     catalog: CatalogService
     secrets: SecretsService

@@ -10,7 +10,17 @@ import msgspec
 from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
 from sigillo.domain.projections.rows import Row
 
-__all__ = ["Cipher", "Credentials", "Database", "EventStore", "KeyRegistry", "RebuildReport"]
+__all__ = [
+    "AccountStore",
+    "Cipher",
+    "Credentials",
+    "Database",
+    "EventStore",
+    "KeyRegistry",
+    "PasswordHasher",
+    "RebuildReport",
+    "SessionRecord",
+]
 
 
 R = TypeVar("R", bound=Row)
@@ -82,6 +92,50 @@ class Cipher(Protocol):
     def verify_check(self, sealed: SealedValue) -> bool: ...
 
 
+class SessionRecord(msgspec.Struct, frozen=True):
+    """A server-side session. Its token is never stored, only the token's SHA-256."""
+
+    id: str
+    user_id: str
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+    ip_address: str
+    user_agent: str
+
+
+class AccountStore(Protocol):
+    """Password hashes and sessions: ordinary tables, outside the log."""
+
+    async def any_user(self) -> bool: ...
+
+    async def set_password(self, user_id: str, password_hash: str, at: int) -> None: ...
+
+    async def password_hash(self, user_id: str) -> str | None: ...
+
+    async def create_session(self, session: SessionRecord, token_hash: str) -> None: ...
+
+    async def session(self, token_hash: str) -> SessionRecord | None: ...
+
+    async def touch_session(self, session_id: str, at: int) -> None: ...
+
+    async def end_session(self, session_id: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def check_policy(self, password: str) -> None:
+        """Raise InvalidInput (field "password") for a password the policy refuses."""
+        ...
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, encoded: str) -> bool: ...
+
+    def verify_dummy(self, password: str) -> bool:
+        """Cost what `verify` costs, and answer False: for emails with no account."""
+        ...
+
+
 class Credentials(Protocol):
     """Makes the secrets that grant access, and the hashes they are stored as."""
 
@@ -96,6 +150,12 @@ class Credentials(Protocol):
         ...
 
     def hash_invite_token(self, token: str) -> str: ...
+
+    def issue_session_token(self) -> tuple[str, str]:
+        """A new session token: (token for the client, stored hash)."""
+        ...
+
+    def hash_session_token(self, token: str) -> str: ...
 
 
 class Database(Protocol):

@@ -37,7 +37,7 @@ class Writer:
         self, stream: str, events: Sequence[Event], actor: Actor
     ) -> list[RecordedEvent]:
         """Append events whose validity does not depend on the stream's state."""
-        return await self.store.append(stream, None, self._new(events, actor))
+        return await self.store.append(stream, None, self.new(events, actor))
 
     async def decide(
         self, stream: str, decide: Callable[[list[Event]], Sequence[Event]], actor: Actor
@@ -51,7 +51,7 @@ class Writer:
             events = decide([e.event for e in history])
             version = history[-1].version if history else 0
             try:
-                return await self.store.append(stream, version, self._new(events, actor))
+                return await self.store.append(stream, version, self.new(events, actor))
             except ConcurrencyError:
                 if attempt == ATTEMPTS - 1:
                     raise
@@ -73,6 +73,7 @@ class Writer:
 
         return await self.decide(stream, decide, actor)
 
-    def _new(self, events: Sequence[Event], actor: Actor) -> list[NewEvent]:
+    def new(self, events: Sequence[Event], actor: Actor) -> list[NewEvent]:
+        """Events stamped with fresh ids, this moment and their actor, ready to append."""
         now = self.clock.now()
         return [NewEvent(self.ids(), now, actor, event) for event in events]

@@ -27,8 +27,11 @@ __all__ = [
     "KeyUsage",
     "Memberships",
     "Orgs",
+    "Passwords",
     "ProjectionCheckpoints",
     "Projects",
+    "Sessions",
+    "Users",
 ]
 
 ID = 26  # ULID
@@ -90,6 +93,37 @@ class CurrentSecrets(Table, tablename="current_secrets"):
     live_since = BigInt()
     actor_kind = Varchar(length=16)
     actor_id = Varchar(length=100)
+
+
+class Users(Table, tablename="users"):
+    """Read model of user.registered; the email index backs the projection's own check."""
+
+    id = Varchar(length=ID, primary_key=True)
+    email = Varchar(length=254, unique=True)
+    name = Varchar(length=100)
+    created_at = BigInt()
+    position = BigInt()
+
+
+class Passwords(Table, tablename="passwords"):
+    """Not a read model: password hashes stay out of the log (see events.UserRegistered)."""
+
+    user_id = Varchar(length=ID, primary_key=True)
+    hash = Varchar(length=512)
+    updated_at = BigInt()
+
+
+class Sessions(Table, tablename="sessions"):
+    """Server-side sessions, shared by every replica; only the token's SHA-256 is stored."""
+
+    id = Varchar(length=ID, primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user_id = Varchar(length=ID, index=True)
+    created_at = BigInt()
+    last_seen_at = BigInt()
+    expires_at = BigInt()
+    ip_address = Varchar(length=64)
+    user_agent = Varchar(length=512)
 
 
 class Memberships(Table, tablename="memberships"):
@@ -163,6 +197,9 @@ TABLES: list[type[Table]] = [
     Environments,
     CurrentSecrets,
     KeyUsage,
+    Users,
+    Passwords,
+    Sessions,
     Memberships,
     Invitations,
     ApiTokens,

@@ -20,6 +20,7 @@ from sigillo.domain.projections.rows import (
     OrgRow,
     ProjectRow,
     Row,
+    UserRow,
     View,
 )
 
@@ -34,6 +35,7 @@ TABLES: tuple[type[Row], ...] = (
     MembershipRow,
     InvitationRow,
     ApiTokenRow,
+    UserRow,
 )
 
 

@@ -1,9 +1,13 @@
-"""Who may reach what: memberships, invite links and API tokens as read models."""
+"""Who may reach what: accounts, memberships, invite links and API tokens as read models.
+
+An email belongs to one account: the projection refuses a second registration of it,
+inside the append's transaction, so two racing sign-ups cannot both succeed."""
 
 from __future__ import annotations
 
 import msgspec
 
+from sigillo.domain.errors import Conflict
 from sigillo.domain.events import (
     InvitationCreated,
     InvitationRevoked,
@@ -13,6 +17,7 @@ from sigillo.domain.events import (
     RecordedEvent,
     TokenCreated,
     TokenRevoked,
+    UserRegistered,
 )
 from sigillo.domain.projections.rows import (
     ApiTokenRow,
@@ -21,14 +26,21 @@ from sigillo.domain.projections.rows import (
     Op,
     Put,
     Remove,
+    UserRow,
     View,
 )
 
-__all__ = ["apply"]
+__all__ = ["EMAIL_TAKEN", "apply"]
+
+EMAIL_TAKEN = "an account with this email already exists"
 
 
 def apply(view: View, recorded: RecordedEvent) -> list[Op]:
     event, at, pos, actor = recorded.event, recorded.occurred_at, recorded.position, recorded.actor
+    if isinstance(event, UserRegistered):
+        if view.select(UserRow, "email", event.email):
+            raise Conflict(EMAIL_TAKEN)
+        return [Put(UserRow(event.user_id, event.email, event.name, at, pos))]
     if isinstance(event, MemberAdded):
         row = MembershipRow(event.membership_id, event.org_id, event.user_id, event.role, at, pos)
         return [Put(row)]

@@ -27,6 +27,7 @@ __all__ = [
     "Remove",
     "RemoveWhere",
     "Row",
+    "UserRow",
     "View",
 ]
 
@@ -111,6 +112,17 @@ class KeyUsageRow(Row, frozen=True):
     order: ClassVar[str] = "key_id"
     key_id: str
     sealed_count: int
+
+
+class UserRow(Row, frozen=True):
+    table: ClassVar[str] = "users"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+    order: ClassVar[str] = "position"
+    id: str
+    email: str
+    name: str
+    created_at: int
+    position: int
 
 
 class MembershipRow(Row, frozen=True):

@@ -1,0 +1,62 @@
+"""Password hashes and sessions (implements services.ports.AccountStore)."""
+
+from __future__ import annotations
+
+from sigillo.services.ports import SessionRecord
+from sigillo.store.database import Database
+
+__all__ = ["SqlAccountStore"]
+
+_SESSION_COLUMNS = "id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent"
+
+
+class SqlAccountStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def any_user(self) -> bool:
+        return bool(await self._db.fetch("SELECT 1 FROM users LIMIT 1"))
+
+    async def set_password(self, user_id: str, password_hash: str, at: int) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute(
+                "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, "
+                "updated_at = excluded.updated_at",
+                user_id,
+                password_hash,
+                at,
+            )
+
+    async def password_hash(self, user_id: str) -> str | None:
+        rows = await self._db.fetch("SELECT hash FROM passwords WHERE user_id = $1", user_id)
+        return rows[0][0] if rows else None
+
+    async def create_session(self, session: SessionRecord, token_hash: str) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute(
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}, token_hash) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                session.id,
+                session.user_id,
+                session.created_at,
+                session.last_seen_at,
+                session.expires_at,
+                session.ip_address,
+                session.user_agent,
+                token_hash,
+            )
+
+    async def session(self, token_hash: str) -> SessionRecord | None:
+        rows = await self._db.fetch(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE token_hash = $1", token_hash
+        )
+        return SessionRecord(*rows[0]) if rows else None
+
+    async def touch_session(self, session_id: str, at: int) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE id = $2", at, session_id)
+
+    async def end_session(self, session_id: str) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute("DELETE FROM sessions WHERE id = $1", session_id)
