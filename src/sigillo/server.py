@@ -15,8 +15,8 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from sigillo.api import health
 from sigillo.api.errors import EXCEPTION_HANDLERS
+from sigillo.api.routes import DEPENDENCIES, ROUTES
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.keys import load_keyring
 from sigillo.services.access import AccessService
@@ -35,7 +35,10 @@ from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.migrate import migrate
 
-__all__ = ["create_app", "open_services", "serve"]
+__all__ = ["MAX_BODY_BYTES", "create_app", "open_services", "serve"]
+
+# Room for a bulk set of a hundred 64 KiB values, JSON-escaped; anything larger is a 413.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 async def open_services(settings: Settings) -> Services:
@@ -64,11 +67,13 @@ async def open_services(settings: Settings) -> Services:
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
-    """The ASGI app. Given no services, it opens them at start-up and closes them at shutdown."""
+    """The ASGI app. It closes its services at shutdown; given none, it opens them at start-up.
+    Given services are usable at once, before any lifespan event (tests rely on it)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.services = services or await open_services(settings)
+        if services is None:
+            app.state.services = await open_services(settings)
         try:
             yield
         finally:
@@ -78,10 +83,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         return state.services  # type: ignore[no-any-return]
 
     return Litestar(
-        route_handlers=[health.health, health.info],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=ROUTES,
+        dependencies={"services": Provide(provide_services, sync_to_thread=False), **DEPENDENCIES},
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        state=State({"services": services} if services else {}),
         openapi_config=None,
         logging_config=None,  # the process configures logging once (server_commands)
     )

@@ -111,11 +111,11 @@ async def test_a_ciphertext_copied_to_another_name_does_not_decrypt(
         database, world.dev.id, "DB_PASSWORD", await _sealed(database, world.dev.id, "API_KEY")
     )
     with pytest.raises(DecryptionError) as caught:
-        await secrets.reveal(world.dev.id, "DB_PASSWORD")
+        await secrets.value(world.dev.id, "DB_PASSWORD", ALICE)
     assert "value-of-api-key" not in str(caught.value)
     with pytest.raises(DecryptionError):
-        await secrets.reveal_all(world.dev.id)
-    assert await secrets.reveal(world.dev.id, "API_KEY") == "value-of-api-key"
+        await secrets.values(world.dev.id, ALICE)
+    assert await secrets.value(world.dev.id, "API_KEY", ALICE) == "value-of-api-key"
 
 
 @pytest.mark.asyncio
@@ -131,9 +131,9 @@ async def test_a_ciphertext_copied_to_another_environment_does_not_decrypt(
         database, other.id, "API_KEY", await _sealed(database, world.dev.id, "API_KEY")
     )
     with pytest.raises(DecryptionError) as caught:
-        await secrets.reveal(other.id, "API_KEY")
+        await secrets.value(other.id, "API_KEY", ALICE)
     assert "dev-value" not in str(caught.value)
-    assert await secrets.reveal(world.dev.id, "API_KEY") == "dev-value"
+    assert await secrets.value(world.dev.id, "API_KEY", ALICE) == "dev-value"
 
 
 @pytest.mark.asyncio
@@ -156,9 +156,9 @@ async def test_a_row_moved_to_another_name_or_environment_does_not_decrypt(
             "TO_MOVE",
         )
     with pytest.raises(DecryptionError):
-        await secrets.reveal(world.dev.id, "RENAMED")
+        await secrets.value(world.dev.id, "RENAMED", ALICE)
     with pytest.raises(DecryptionError):
-        await secrets.reveal(world.prod.id, "TO_MOVE")
+        await secrets.value(world.prod.id, "TO_MOVE", ALICE)
 
 
 @pytest.mark.asyncio
@@ -174,7 +174,7 @@ async def test_a_check_value_copied_into_a_secret_row_does_not_decrypt(
         database, world.dev.id, "API_KEY", (key_id, bytes(nonce), bytes(ciphertext), format)
     )
     with pytest.raises(DecryptionError):
-        await secrets.reveal(world.dev.id, "API_KEY")
+        await secrets.value(world.dev.id, "API_KEY", ALICE)
 
 
 def _flip(data: bytes, index: int) -> bytes:
@@ -202,13 +202,13 @@ async def test_tampered_rows_do_not_decrypt(world: World, database: Database) ->
     for label, tamper in TAMPERINGS.items():
         await _overwrite(database, world.dev.id, "API_KEY", tamper(*original))
         try:
-            value = await secrets.reveal(world.dev.id, "API_KEY")
+            value = await secrets.value(world.dev.id, "API_KEY", ALICE)
         except DecryptionError:
             pass
         else:
             pytest.fail(f"{label}: a tampered row decrypted to {value!r}")
         await _overwrite(database, world.dev.id, "API_KEY", original)
-        assert await secrets.reveal(world.dev.id, "API_KEY") == "the-real-value", label
+        assert await secrets.value(world.dev.id, "API_KEY", ALICE) == "the-real-value", label
 
 
 # -- the event log holds ciphertext only ----------------------------------------------------
@@ -294,8 +294,8 @@ async def _write_canary_history(world: World, name: str, canary: str) -> None:
         await secrets.set(env.id, {name: canary}, ALICE)
     await secrets.set(world.dev.id, {"LATE": canary}, ALICE)
     for env in (world.dev, world.prod, world.elsewhere):
-        assert await secrets.reveal(env.id, name) == canary
-        assert await secrets.reveal(env.id, "MULTI_LINE") == f"{canary}\n{canary}"
+        assert await secrets.value(env.id, name, ALICE) == canary
+        assert await secrets.value(env.id, "MULTI_LINE", ALICE) == f"{canary}\n{canary}"
 
 
 def _sqlite_files(path: Path) -> bytes:

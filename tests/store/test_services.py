@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from sigillo.crypto.keyring import Keyring
 from sigillo.domain.errors import Conflict, InvalidInput, NotFound
-from sigillo.domain.events import Actor
+from sigillo.domain.events import Actor, SecretsRead
 from sigillo.services.catalog import CatalogService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.ports import EventStore
@@ -45,7 +45,10 @@ async def world(store: EventStore) -> World:
 @pytest.mark.asyncio
 async def test_set_reveal_and_list_without_values(world: World) -> None:
     await world.secrets.set(world.dev, {"DATABASE_URL": "postgres://localhost:5432/mydb"}, ALICE)
-    assert await world.secrets.reveal(world.dev, "DATABASE_URL") == "postgres://localhost:5432/mydb"
+    assert (
+        await world.secrets.value(world.dev, "DATABASE_URL", ALICE)
+        == "postgres://localhost:5432/mydb"
+    )
     [row] = await world.secrets.current(world.dev)
     assert row.name == "DATABASE_URL"
     assert b"postgres" not in row.ciphertext
@@ -63,7 +66,7 @@ async def test_bulk_set_is_all_or_nothing(world: World) -> None:
     assert await world.secrets.set(world.dev, {}, ALICE) == []
     recorded = await world.secrets.set(world.dev, {"A": "alpha", "B": "beta", "C": "gamma"}, ALICE)
     assert [r.version for r in recorded] == [1, 2, 3]
-    assert await world.secrets.reveal_all(world.dev) == {"A": "alpha", "B": "beta", "C": "gamma"}
+    assert await world.secrets.values(world.dev, ALICE) == {"A": "alpha", "B": "beta", "C": "gamma"}
 
 
 @pytest.mark.asyncio
@@ -72,9 +75,9 @@ async def test_evolving_secret_and_its_history(world: World) -> None:
         await world.secrets.set(world.dev, {"EVOLVING": value}, ALICE)
     await world.secrets.delete(world.dev, ["EVOLVING"], BOT)
     with pytest.raises(NotFound):
-        await world.secrets.reveal(world.dev, "EVOLVING")
+        await world.secrets.value(world.dev, "EVOLVING", ALICE)
     await world.secrets.set(world.dev, {"EVOLVING": "v3"}, ALICE)
-    assert await world.secrets.reveal(world.dev, "EVOLVING") == "v3"
+    assert await world.secrets.value(world.dev, "EVOLVING", ALICE) == "v3"
     entries = await world.secrets.history(world.dev, "EVOLVING")
     assert [(e.operation, e.actor) for e in entries] == [
         ("set", ALICE),
@@ -110,3 +113,21 @@ async def test_environment_slugs_stay_unique_under_concurrent_creation(world: Wo
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
     slugs = [e.slug for e in await world.catalog.environments(world.project)]
     assert slugs == ["dev", "preview", "prod", "staging"]
+
+
+@pytest.mark.asyncio
+async def test_every_plaintext_read_is_recorded_first_and_listing_is_not(world: World) -> None:
+    await world.secrets.set(world.dev, {"A": "alpha-value", "B": "beta-value"}, ALICE)
+    await world.secrets.current(world.dev)  # listing: no read
+    assert await world.store.read_stream(f"reads:{world.dev}") == []
+    assert await world.secrets.value(world.dev, "A", BOT) == "alpha-value"
+    assert await world.secrets.values(world.dev, ALICE) == {"A": "alpha-value", "B": "beta-value"}
+    with pytest.raises(NotFound):
+        await world.secrets.value(world.dev, "MISSING", ALICE)  # refused: nothing recorded
+    reads = await world.store.read_stream(f"reads:{world.dev}")
+    assert [(r.actor, r.event) for r in reads] == [
+        (BOT, SecretsRead(world.dev, ["A"], "get")),
+        (ALICE, SecretsRead(world.dev, ["A", "B"], "download")),
+    ]
+    assert "alpha-value" not in repr(reads)
+    assert await world.store.stream_version(f"env:{world.dev}") == 2  # reads do not version secrets

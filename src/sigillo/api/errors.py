@@ -4,11 +4,17 @@ messages are fixed texts or the domain's own, which never contain values."""
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -27,6 +33,7 @@ from sigillo.domain.errors import (
 __all__ = ["EXCEPTION_HANDLERS"]
 
 log = logging.getLogger("sigillo.api")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 _STATUS: tuple[tuple[type[SigilloError], int], ...] = (
     (InvalidInput, 422),
@@ -57,8 +64,26 @@ def _sigillo_error(_: Request[Any, Any, Any], error: SigilloError) -> Response[d
 
 def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     if isinstance(error, ValidationException):
-        return _json(422, {"error": "validation failed", "detail": error.extra or []})
+        return _json(422, {"error": "validation failed", "detail": _detail(error.extra)})
+    if isinstance(error, ClientException) and isinstance(error.__cause__, SerializationException):
+        detail = [{"field": "body", "message": "must be a JSON document"}]
+        return _json(422, {"error": "validation failed", "detail": detail})
     return _json(error.status_code, {"error": str(error.detail).lower()})
+
+
+def _detail(extra: Any) -> list[dict[str, str]]:
+    """Litestar's validation errors as `{field, message}`, with anything the message quotes
+    from the input masked: a misplaced secret must never come back in an error."""
+    items = extra if isinstance(extra, list) else []
+    return [
+        {
+            "field": str(item.get("key") or "body") if isinstance(item, dict) else "body",
+            "message": _QUOTED.sub(
+                "'…'", str(item.get("message", "") if isinstance(item, dict) else "")
+            ),
+        }
+        for item in items
+    ] or [{"field": "body", "message": "is not valid"}]
 
 
 def _unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:

@@ -34,6 +34,7 @@ __all__ = [
     "SealedValue",
     "SecretDeleted",
     "SecretSet",
+    "SecretsRead",
     "TokenCreated",
     "TokenRevoked",
     "UserRegistered",
@@ -70,6 +71,16 @@ class SecretSet(_Event, tag="secret.set", frozen=True):
 class SecretDeleted(_Event, tag="secret.deleted", frozen=True):
     environment_id: str
     name: str
+
+
+class SecretsRead(_Event, tag="secrets.read", frozen=True):
+    """Plaintext left the server [D16]: which names, how (get, download, reveal, run).
+    Appended before the values are returned, so a read that is not recorded does not
+    happen. Kept on the environment's own `reads:` stream, out of its secrets' versions."""
+
+    environment_id: str
+    names: list[str]
+    how: Literal["get", "download", "reveal", "run"]
 
 
 class UserRegistered(_Event, tag="user.registered", frozen=True):
@@ -181,6 +192,7 @@ class TokenRevoked(_Event, tag="token.revoked", frozen=True):
 Event = (
     SecretSet
     | SecretDeleted
+    | SecretsRead
     | UserRegistered
     | OrgCreated
     | OrgDeleted

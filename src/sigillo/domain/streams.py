@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["environment_stream", "org_stream", "project_stream", "user_stream"]
+__all__ = ["environment_stream", "org_stream", "project_stream", "reads_stream", "user_stream"]
 
 
 def environment_stream(environment_id: str) -> str:
@@ -21,3 +21,8 @@ def org_stream(org_id: str) -> str:
 
 def user_stream(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+def reads_stream(environment_id: str) -> str:
+    """Who read an environment's plaintext, and how [D16]; never any value."""
+    return f"reads:{environment_id}"

@@ -66,6 +66,14 @@ class CatalogService:
     async def delete_environment(self, project_id: str, environment_id: str, actor: Actor) -> None:
         await self._change(project_id, projects.DeleteEnvironment(environment_id), actor)
 
+    async def find_environment(self, project_id: str, ref: str) -> EnvironmentRow | None:
+        """An environment by id in any project, else by slug within `project_id`
+        (behaviour.md 6.2). Callers check who may reach the project it belongs to."""
+        by_id = await self._store.get(EnvironmentRow, (ref,))
+        if by_id is not None:
+            return by_id
+        return next((env for env in await self.environments(project_id) if env.slug == ref), None)
+
     async def environments(self, project_id: str) -> list[EnvironmentRow]:
         return await self._store.select(EnvironmentRow, "project_id", project_id)
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from sigillo.domain import secrets as aggregate
 from sigillo.domain.errors import NotFound
-from sigillo.domain.events import Actor, RecordedEvent
+from sigillo.domain.events import Actor, RecordedEvent, SecretsRead
 from sigillo.domain.projections.history import HistoryEntry, history
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
-from sigillo.domain.streams import environment_stream
+from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.ports import Cipher, EventStore
 from sigillo.services.writing import Writer
 
-__all__ = ["SecretsService"]
+__all__ = ["ReadHow", "SecretsService"]
+
+ReadHow = Literal["get", "download", "reveal", "run"]
 
 
 class SecretsService:
@@ -47,14 +50,36 @@ class SecretsService:
         """Live secrets in the order they became live; values stay sealed."""
         return await self._store.select(CurrentSecretRow, "environment_id", environment_id)
 
-    async def reveal(self, environment_id: str, name: str) -> str:
-        row = await self._store.get(CurrentSecretRow, (environment_id, secret_name(name)))
-        if row is None:
-            raise NotFound("secret")
-        return self.open(row)
+    async def reveal(
+        self, environment_id: str, names: Sequence[str] | None, actor: Actor, how: ReadHow
+    ) -> list[tuple[CurrentSecretRow, str]]:
+        """Live secrets with their plaintext (all of them when `names` is None), in replay
+        order. The read is recorded before any value is decrypted: audit fails closed."""
+        rows = await self.current(environment_id)
+        if names is not None:
+            wanted = {secret_name(name) for name in names}
+            rows = [row for row in rows if row.name in wanted]
+            if len(rows) < len(wanted):
+                raise NotFound("secret")
+        read = SecretsRead(environment_id, [row.name for row in rows], how)
+        await self._writer.append(reads_stream(environment_id), [read], actor)
+        return [(row, self.open(row)) for row in rows]
 
-    async def reveal_all(self, environment_id: str) -> dict[str, str]:
-        return {row.name: self.open(row) for row in await self.current(environment_id)}
+    async def value(
+        self, environment_id: str, name: str, actor: Actor, how: ReadHow = "get"
+    ) -> str:
+        """One live value, its read recorded; NotFound when the name is not live."""
+        [(_, plaintext)] = await self.reveal(environment_id, [name], actor, how)
+        return plaintext
+
+    async def values(
+        self, environment_id: str, actor: Actor, how: ReadHow = "download"
+    ) -> dict[str, str]:
+        """Every live value in replay order, the read recorded."""
+        return {
+            row.name: plaintext
+            for row, plaintext in await self.reveal(environment_id, None, actor, how)
+        }
 
     async def history(self, environment_id: str, name: str) -> list[HistoryEntry]:
         return history(await self._store.secret_history(environment_id, secret_name(name)), name)

@@ -1,0 +1,60 @@
+"""The API as clients meet it: a real app on a fresh SQLite or PostgreSQL database."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+from sigillo.server import create_app, open_services
+from sigillo.services.container import Services
+from sigillo.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+_emails = itertools.count(1)
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    services: Services
+
+    async def user(self, name: str = "Test User", email: str | None = None) -> dict[str, str]:
+        """A new account, signed in through the real endpoint: its Authorization header."""
+        address = email or f"user{next(_emails)}@example.com"
+        await self.services.accounts.register(address, name, PASSWORD)
+        response = await self.client.post(
+            "/api/auth/sign-in/email", json={"email": address, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    async def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        """A request whose answer must be JSON (every answer of this API is, errors too)."""
+        response = await self.client.request(method, path, headers=headers or {}, **kwargs)
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        return response
+
+
+@pytest_asyncio.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """The app and its services on this test's own event loop, so a test may also call
+    services directly (to make accounts, say) on the same connections."""
+    key = base64.b64encode(os.urandom(32)).decode()
+    settings = Settings(data_dir=tmp_path, database_url=database_url, encryption_key=key)
+    services = await open_services(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, services)
+    finally:
+        await services.close()
