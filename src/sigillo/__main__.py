@@ -21,6 +21,7 @@ examples:
   sigillo server --database-url postgresql://user@db.internal/sigillo
   sigillo admin migrate                            bring the schema up to date
   sigillo admin rebuild-projections --check        verify read models against the log
+  printf %s "$PASSWORD" | sigillo admin create-user ada@example.com --password-stdin
 """
 
 
@@ -67,6 +68,16 @@ def parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only compare; change nothing, exit 1 on a difference"
     )
     _database_options(rebuild)
+    create_user = tasks.add_parser(
+        "create-user",
+        help="create a local account (the password is read from stdin, never from arguments)",
+    )
+    create_user.add_argument("email")
+    create_user.add_argument("--name", help="display name [the part of the email before @]")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", required=True, help="read the password from stdin"
+    )
+    _database_options(create_user)
     return root
 
 

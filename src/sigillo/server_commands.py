@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from sigillo.domain.errors import StartupError, StorageUnavailable
+from sigillo.domain.errors import Conflict, InvalidInput, StartupError, StorageUnavailable
 from sigillo.settings import Settings
 
 __all__ = ["run"]
@@ -37,8 +37,17 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "migrate":
             asyncio.run(_migrate(settings))
             return 0
+        if args.task == "create-user":
+            password = _password_from_stdin()
+            return asyncio.run(_create_user(settings, args.email, args.name, password))
         return asyncio.run(_rebuild(settings, check_only=args.check))
     except (StartupError, StorageUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except InvalidInput as error:  # names the field and the rule, never the value
+        print(f"error: {error.field} {error.message}", file=sys.stderr)
+        return 1
+    except Conflict as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -75,4 +84,22 @@ async def _rebuild(settings: Settings, *, check_only: bool) -> int:
     if check_only and not report.identical:
         print("error: the stored read models differ from a replay of the log", file=sys.stderr)
         return 1
+    return 0
+
+
+def _password_from_stdin() -> str:
+    """All of stdin, less one trailing newline (what `echo` or a here-string adds)."""
+    text = sys.stdin.read()
+    return text[:-1] if text.endswith("\n") else text
+
+
+async def _create_user(settings: Settings, email: str, name: str | None, password: str) -> int:
+    from sigillo.server import open_services
+
+    services = await open_services(settings)
+    try:
+        user = await services.accounts.register(email, name or email.split("@")[0], password)
+    finally:
+        await services.close()
+    print(f"created {user.email} ({user.id})")
     return 0

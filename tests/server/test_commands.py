@@ -79,3 +79,35 @@ def test_migrate_creates_a_private_database_and_is_idempotent(tmp_path: Path) ->
         assert "up to date" in result.stdout
     assert data.stat().st_mode & 0o777 == 0o700
     assert (data / "sigillo.db").stat().st_mode & 0o777 == 0o600
+
+
+def create_user(
+    data: Path, email: str, password: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sigillo", "admin", "create-user", email, "--password-stdin",
+         "--data-dir", str(data), *extra],
+        input=password, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_create_user_reads_the_password_from_stdin_only(tmp_path: Path) -> None:
+    password = "correct horse battery staple"
+    made = create_user(tmp_path, "Ada@Example.com", password + "\n", "--name", "Ada")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("created ada@example.com (")
+    assert password not in made.stdout + made.stderr
+    again = create_user(tmp_path, "ada@example.com", password)
+    assert (again.returncode, again.stderr.strip()) == (
+        1,
+        "error: an account with this email already exists",
+    )
+    weak = create_user(tmp_path, "bob@example.com", "hunter2")
+    assert weak.returncode == 1
+    assert weak.stderr.strip() == "error: password must be at least 12 characters"
+    assert "hunter2" not in weak.stderr
+    bad = create_user(tmp_path, "not-an-email", password)
+    assert (bad.returncode, bad.stderr.strip()) == (1, "error: email must be an email address")
+    no_flag = sigillo("admin", "create-user", "x@example.com", "--data-dir", str(tmp_path))
+    assert no_flag.returncode == 2
+    assert "--password-stdin" in no_flag.stderr
