@@ -16,6 +16,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from sigillo.api.errors import EXCEPTION_HANDLERS
+from sigillo.api.openapi import openapi_config
 from sigillo.api.routes import DEPENDENCIES, ROUTES
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.keys import load_keyring
@@ -89,7 +90,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         state=State({"services": services} if services else {}),
-        openapi_config=None,
+        openapi_config=openapi_config(),
         logging_config=None,  # the process configures logging once (server_commands)
     )
 

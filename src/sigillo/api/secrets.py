@@ -1,7 +1,264 @@
-"""Routes of behaviour.md §6 (written next)."""
+"""The six secrets routes of behaviour.md 6.7, for sessions and API tokens alike.
+
+Which environment a request means (6.2):
+
+* a session: the reference as an environment id in any project, else as a slug in the
+  URL's project, else 404; then the caller must be a member of the org owning the
+  environment found (403 `forbidden`);
+* an API token: the reference as an id, else as a slug in *the token's* project (the URL's
+  project is ignored); an environment outside the token's project is 403 `token does not
+  have access to this environment`, another environment than the one a scoped token names
+  is 403 `token is scoped to a different environment`, and a read-only token's writes are
+  403 `token is read-only` [D15].
+
+Values only leave in the answers of GET one and download; both record a read first [D16]
+and are sent `Cache-Control: no-store`. Listing decrypts nothing and records nothing.
+`…/secrets/download` is a literal route and wins over `…/secrets/{name}` for GET; a secret
+named `download` is still deleted by DELETE `…/secrets/download` (section 16).
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from sigillo.api.auth import Principal
+from sigillo.api.environments import PathId
+from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
+from sigillo.domain.formats import FORMATS, render
+from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
+from sigillo.domain.values import secret_name
+from sigillo.services.container import Services
+
+__all__ = ["ROUTES", "SecretsController"]
+
+NOT_FOUND = "not found"
+NO_ACCESS = "token does not have access to this environment"
+OTHER_ENVIRONMENT = "token is scoped to a different environment"
+READ_ONLY = "token is read-only"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SetSecret(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    value: str
+
+
+class SetSecrets(msgspec.Struct, forbid_unknown_fields=True):
+    secrets: dict[str, str]
+
+
+async def environment_for(
+    services: Services, principal: Principal, project_id: str, ref: str, *, write: bool
+) -> EnvironmentRow:
+    """The environment a request may use, by id or slug (behaviour.md 6.2), or an error."""
+    token = principal.token
+    if token is None:
+        environment = await services.catalog.find_environment(project_id, ref)
+        if environment is None:
+            raise NotFoundException(NOT_FOUND)
+        await services.access.project_for(environment.project_id, principal.actor)
+        return environment
+    environment = await services.catalog.find_environment(token.project_id, ref)
+    if environment is None or environment.project_id != token.project_id:
+        raise Forbidden(NO_ACCESS)
+    if token.environment_id is not None and token.environment_id != environment.id:
+        raise Forbidden(OTHER_ENVIRONMENT)
+    if write and token.access != "read-write":
+        raise Forbidden(READ_ONLY)
+    return environment
+
+
+def _item(row: CurrentSecretRow, services: Services) -> dict[str, Any]:
+    return {
+        "id": row.secret_id,
+        "name": row.name,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+        "isEmpty": services.secrets.is_empty(row),
+    }
+
+
+async def _delete(
+    services: Services, principal: Principal, project_id: str, environment_id: str, name: str
+) -> dict[str, Any]:
+    checked = secret_name(name)
+    environment = await environment_for(services, principal, project_id, environment_id, write=True)
+    await services.secrets.delete(environment.id, [checked], principal.actor)
+    return {"ok": True, "name": checked}
+
+
+class SecretsController(Controller):
+    path = "/api/v0/projects/{project_id:str}/environments/{environment_id:str}/secrets"
+    tags = ["secrets"]
+
+    @get("/", operation_id="listSecrets", summary="List an environment's secrets (no values)")
+    async def list_secrets(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> dict[str, Any]:
+        """Live secrets in replay order, without values, and `allNames`: the sorted names
+        live anywhere in the environment's own project. Records no read."""
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=False
+        )
+        rows = await services.secrets.current(environment.id)
+        return {
+            "environmentId": environment.id,
+            "secrets": [_item(row, services) for row in rows],
+            "allNames": await services.secrets.all_names(environment.project_id),
+        }
+
+    @post(
+        "/",
+        operation_id="setSecret",
+        summary="Set one secret (appends a set event)",
+        status_code=200,
+    )
+    async def set_secret(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        data: JSONBody[SetSecret],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> dict[str, Any]:
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=True
+        )
+        [event] = await services.secrets.set(
+            environment.id, {data.name: data.value}, principal.actor
+        )
+        return {
+            "ok": True,
+            "environmentId": environment.id,
+            "id": event.event_id,
+            "name": data.name,
+        }
+
+    @put("/", operation_id="setSecrets", summary="Set several secrets at once (all or nothing)")
+    async def set_secrets(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        data: JSONBody[SetSecrets],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> dict[str, Any]:
+        """One set event per entry, in the body's order, in one transaction; `{}` is a
+        no-op that succeeds with an empty list [D12]."""
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=True
+        )
+        if data.secrets:
+            await services.secrets.set(environment.id, data.secrets, principal.actor)
+        return {"ok": True, "environmentId": environment.id, "secrets": list(data.secrets)}
+
+    @get(
+        "/download",
+        operation_id="downloadSecrets",
+        summary="Every live value, rendered in a download format",
+    )
+    async def download(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        format: Annotated[str, QueryParameter()] = "json",
+    ) -> Response[bytes]:
+        """`format` is one of json (default), env, env-no-quotes, xargs, yaml, docker,
+        dotnet-json (else 422). Records one `download` read [D16]. A format that cannot
+        render these names (a dotnet-json conflict, 400) is refused before anything is
+        decrypted or recorded: the conflict depends on the names alone."""
+        if format not in FORMATS:
+            raise InvalidInput("format", "must be one of " + ", ".join(FORMATS))
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=False
+        )
+        if format == "dotnet-json":
+            names = await services.secrets.current(environment.id)
+            render(format, [(row.name, "") for row in names])
+        revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
+        rendered = render(format, [(row.name, value) for row, value in revealed])
+        return Response(
+            rendered.body,
+            headers={**NO_STORE, "Content-Type": rendered.content_type},
+            status_code=200,
+        )
+
+    @get("/{name:str}", operation_id="getSecret", summary="Read one secret's value")
+    async def get_secret(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        name: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> Response[dict[str, Any]]:
+        """The live value, or 404 `not found`; records a `get` read [D16] first."""
+        checked = secret_name(name)
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=False
+        )
+        try:
+            [(row, value)] = await services.secrets.reveal(
+                environment.id, [checked], principal.actor, "get"
+            )
+        except NotFound:
+            raise NotFoundException(NOT_FOUND) from None
+        body = {
+            "id": row.secret_id,
+            "name": row.name,
+            "value": value,
+            "environmentId": environment.id,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+        }
+        return Response(body, headers=NO_STORE, status_code=200)
+
+    @delete(
+        "/{name:str}",
+        operation_id="deleteSecret",
+        summary="Delete one secret (always appends a delete event)",
+        status_code=200,
+    )
+    async def delete_secret(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        name: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> dict[str, Any]:
+        """Appends a delete event even when the name is not live."""
+        return await _delete(services, principal, project_id, environment_id, name)
+
+    @delete(
+        "/download",
+        operation_id="deleteSecretNamedDownload",
+        summary="Delete the secret named `download`",
+        status_code=200,
+    )
+    async def delete_download(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> dict[str, Any]:
+        """The literal `download` segment shadows `{name}` (section 16), for every method;
+        without this handler DELETE …/secrets/download would be a 405."""
+        return await _delete(services, principal, project_id, environment_id, "download")
+
+
+ROUTES: list[ControllerRouterHandler] = [SecretsController]

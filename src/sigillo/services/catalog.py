@@ -8,6 +8,7 @@ from sigillo.domain import orgs, projects
 from sigillo.domain.errors import Forbidden, NotFound
 from sigillo.domain.events import Actor, EnvironmentCreated
 from sigillo.domain.projections.rows import EnvironmentRow, OrgRow, ProjectRow, Row
+from sigillo.domain.projects import Command as ProjectCommand
 from sigillo.domain.streams import org_stream, project_stream
 from sigillo.services.ports import EventStore
 from sigillo.services.writing import Writer
@@ -75,9 +76,17 @@ class CatalogService:
         return next((env for env in await self.environments(project_id) if env.slug == ref), None)
 
     async def environments(self, project_id: str) -> list[EnvironmentRow]:
+        """In creation order."""
         return await self._store.select(EnvironmentRow, "project_id", project_id)
 
-    async def _change(self, project_id: str, command: projects.Command, actor: Actor) -> list[str]:
+    async def org(self, org_id: str) -> OrgRow | None:
+        return await self._store.get(OrgRow, (org_id,))
+
+    async def projects(self, org_id: str) -> list[ProjectRow]:
+        """The org's projects, newest first."""
+        return list(reversed(await self._store.select(ProjectRow, "org_id", org_id)))
+
+    async def _change(self, project_id: str, command: ProjectCommand, actor: Actor) -> list[str]:
         """Decide on the project's stream; answers the ids of environments the change created."""
 
         recorded = await self._writer.command(project_stream(project_id), projects, command, actor)

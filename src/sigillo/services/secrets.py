@@ -19,6 +19,12 @@ __all__ = ["ReadHow", "SecretsService"]
 
 ReadHow = Literal["get", "download", "reveal", "run"]
 
+# How long the ciphertext of the empty plaintext is, per storage format of SealedValue.
+# Format 1 is AES-256-GCM with the 16-byte tag appended: a ciphertext is exactly as long as
+# its plaintext plus 16 bytes, so the empty value is the one ciphertext of 16 bytes. This
+# lets a listing say whether a value is empty without decrypting it, so without a read.
+_EMPTY_CIPHERTEXT_BYTES = {1: 16}
+
 
 class SecretsService:
     def __init__(self, store: EventStore, cipher: Cipher, writer: Writer) -> None:
@@ -49,6 +55,23 @@ class SecretsService:
     async def current(self, environment_id: str) -> list[CurrentSecretRow]:
         """Live secrets in the order they became live; values stay sealed."""
         return await self._store.select(CurrentSecretRow, "environment_id", environment_id)
+
+    async def all_names(self, project_id: str) -> list[str]:
+        """The sorted union of the names live in any environment of the project
+        (behaviour.md 3.5 `allNames`): code-point order, no values, no read recorded."""
+        names: set[str] = set()
+        for environment in await self._store.select(EnvironmentRow, "project_id", project_id):
+            names.update(row.name for row in await self.current(environment.id))
+        return sorted(names)
+
+    def is_empty(self, row: CurrentSecretRow) -> bool:
+        """Whether a live value is the empty string, told from its ciphertext's length alone:
+        nothing is decrypted, so a listing records no read [D16]. A storage format this
+        service does not know is opened instead (a server fault if no key can open it)."""
+        empty = _EMPTY_CIPHERTEXT_BYTES.get(row.format)
+        if empty is None:
+            return self.open(row) == ""
+        return len(row.ciphertext) == empty
 
     async def reveal(
         self, environment_id: str, names: Sequence[str] | None, actor: Actor, how: ReadHow
