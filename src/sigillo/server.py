@@ -7,6 +7,7 @@ app around them. `serve(settings)` does the checks before any port is opened.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,16 +15,23 @@ import uvicorn
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 
 from sigillo.api.errors import EXCEPTION_HANDLERS
-from sigillo.api.openapi import openapi_config
+from sigillo.api.hosts import WILDCARD_BINDS, AllowedHosts, allowed_hosts
+from sigillo.api.openapi import document_errors, openapi_config
+from sigillo.api.ratelimit import RateLimits, rate_limited
 from sigillo.api.routes import DEPENDENCIES, ROUTES
+from sigillo.crypto import tokens
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.keys import load_keyring
+from sigillo.domain.errors import StartupError
 from sigillo.services.access import AccessService
 from sigillo.services.accounts import AccountService
+from sigillo.services.audit import AuditService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
+from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import verify_keys
@@ -32,6 +40,7 @@ from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.accounts import SqlAccountStore
 from sigillo.store.database import open_database
+from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.migrate import migrate
@@ -62,7 +71,17 @@ async def open_services(settings: Settings) -> Services:
         access=AccessService(store, writer, TokenCredentials()),
         catalog=CatalogService(store, writer),
         secrets=SecretsService(store, keyring, writer),
+        audit=AuditService(store),
         health=HealthService(database),
+        device=DeviceService(
+            SqlDeviceCodeStore(database),
+            SqlAccountStore(database),
+            TokenCredentials(),
+            tokens,
+            clock,
+            ids,
+            public_url=settings.public_url,
+        ),
         close=database.close,
     )
 
@@ -83,21 +102,53 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     def provide_services(state: State) -> Services:
         return state.services  # type: ignore[no-any-return]
 
-    return Litestar(
+    def provide_settings() -> Settings:
+        return settings
+
+    app = Litestar(
         route_handlers=ROUTES,
-        dependencies={"services": Provide(provide_services, sync_to_thread=False), **DEPENDENCIES},
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            **DEPENDENCIES,
+        },
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        state=State({"services": services} if services else {}),
+        state=State(
+            {"rate_limits": RateLimits(settings.trusted_proxies)}
+            | ({"services": services} if services else {})
+        ),
+        guards=[rate_limited],
         openapi_config=openapi_config(),
+        middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings))],
         logging_config=None,  # the process configures logging once (server_commands)
     )
+    document_errors(app)
+    return app
+
+
+async def _offer_setup(settings: Settings, services: Services) -> None:
+    """While no account exists, log the one-time URL that creates the first one (one line).
+    Only the token's hash is stored; each start issues a new token."""
+    token = await services.accounts.issue_setup_token()
+    if token is not None:
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        origin = settings.public_url or f"http://{host}:{settings.port}"
+        logging.getLogger("sigillo.server").warning(
+            "no account exists yet: create the first one at %s/setup?token=%s", origin, token
+        )
 
 
 async def serve(settings: Settings) -> None:
     """Check everything, then listen. SIGTERM and SIGINT shut down gracefully."""
+    if settings.host in WILDCARD_BINDS and not settings.allowed_hosts:
+        raise StartupError(
+            f"--host {settings.host or '0.0.0.0'} answers to any host name: set "  # noqa: S104
+            "SIGILLO_ALLOWED_HOSTS to the names clients use (or '*' to allow any)"
+        )
     services = await open_services(settings)
+    await _offer_setup(settings, services)
     app = create_app(settings, services=services)
     config = uvicorn.Config(
         app,
@@ -108,5 +159,8 @@ async def serve(settings: Settings) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=10,
         log_config=None,
+        # Paths can hold credentials (invite links, setup tokens): uvicorn's access log
+        # would write them out, so it is off.
+        access_log=False,
     )
     await uvicorn.Server(config).serve()

@@ -25,6 +25,17 @@ class Settings:
     port: int = DEFAULT_PORT
     encryption_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    # Host names the server answers to; a request for any other host gets 400. Empty means
+    # the loopback names, which is all the embedded default listens on.
+    allowed_hosts: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For is believed (rate limits key on the client address).
+    trusted_proxies: tuple[str, ...] = ()
+    # The URL users reach the server at (links in device flow and invitations); an https
+    # URL also makes the session cookie `__Host-` and `Secure`.
+    public_url: str | None = None
+    # Anyone may create an account (POST /api/auth/sign-up/email); off, sign-up needs an
+    # invitation.
+    allow_signup: bool = False
 
     @classmethod
     def load(
@@ -52,4 +63,14 @@ class Settings:
             port=port if port is not None else int(env.get("SIGILLO_PORT") or DEFAULT_PORT),
             encryption_key=env.get("SIGILLO_ENCRYPTION_KEY") or None,
             secret_key=env.get("SIGILLO_SECRET_KEY") or None,
+            allowed_hosts=_items(env.get("SIGILLO_ALLOWED_HOSTS")),
+            trusted_proxies=_items(env.get("SIGILLO_TRUSTED_PROXIES")),
+            public_url=(env.get("SIGILLO_PUBLIC_URL") or "").rstrip("/") or None,
+            allow_signup=(env.get("SIGILLO_ALLOW_SIGNUP") or "").strip().lower()
+            in {"1", "true", "yes", "on"},
         )
+
+
+def _items(text: str | None) -> tuple[str, ...]:
+    """A comma-separated setting as its non-empty items."""
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())

@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,20 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     """The app and its services on this test's own event loop, so a test may also call
     services directly (to make accounts, say) on the same connections."""
     key = base64.b64encode(os.urandom(32)).decode()
-    settings = Settings(data_dir=tmp_path, database_url=database_url, encryption_key=key)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        encryption_key=key,
+        allowed_hosts=("testserver",),
+    )
     services = await open_services(settings)
     transport = httpx.ASGITransport(app=create_app(settings, services=services))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # Cookies are not kept: a test authenticates explicitly, by header or by cookie.
+        jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=jar
+        ) as client:
             yield Api(client, services)
     finally:
         await services.close()

@@ -41,3 +41,22 @@ async def test_the_docs_page_is_served(api: Api) -> None:
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
     assert "swagger-ui" in response.text
+
+
+@pytest.mark.asyncio
+async def test_every_operation_documents_its_errors_with_the_error_schema(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    error = {"$ref": "#/components/schemas/Error"}
+    assert document["components"]["schemas"]["Error"]["required"] == ["error"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            errors = {k: v for k, v in operation["responses"].items() if k[0] in "45"}
+            assert {"400", "503"} <= set(errors), (method, path)
+            for response in errors.values():
+                assert response["content"]["application/json"]["schema"] == error
+            if path.startswith("/api/v0/projects"):
+                assert {"401", "403"} <= set(errors), (method, path)
+            if "{" in path:
+                assert "404" in errors, (method, path)
+    sign_in = document["paths"]["/api/auth/sign-in/email"]["post"]["responses"]
+    assert {"401", "422", "429"} <= set(sign_in)

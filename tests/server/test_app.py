@@ -19,7 +19,12 @@ from tests.databases import POSTGRES_ADMIN_URL, Databases, skip_without_postgres
 
 def settings_for(database_url: str, data_dir: Path) -> Settings:
     key = base64.b64encode(os.urandom(32)).decode()
-    return Settings(data_dir=data_dir, database_url=database_url, encryption_key=key)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        encryption_key=key,
+        allowed_hosts=("testserver.local",),
+    )
 
 
 @pytest_asyncio.fixture

@@ -47,8 +47,12 @@ _STATUS: tuple[tuple[type[SigilloError], int], ...] = (
 )
 
 
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(body, status_code=status, headers={"Cache-Control": "no-store"})
+def _json(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    return Response(
+        body, status_code=status, headers={**(headers or {}), "Cache-Control": "no-store"}
+    )
 
 
 def _sigillo_error(_: Request[Any, Any, Any], error: SigilloError) -> Response[dict[str, Any]]:
@@ -68,7 +72,7 @@ def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dic
     if isinstance(error, ClientException) and isinstance(error.__cause__, SerializationException):
         detail = [{"field": "body", "message": "must be a JSON document"}]
         return _json(422, {"error": "validation failed", "detail": detail})
-    return _json(error.status_code, {"error": str(error.detail).lower()})
+    return _json(error.status_code, {"error": str(error.detail).lower()}, error.headers)
 
 
 def _detail(extra: Any) -> list[dict[str, str]]:

@@ -7,7 +7,21 @@ from typing import Any
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
-from sigillo.api import auth, environments, health, orgs, projects, secrets, sessions, tokens
+from sigillo.api import (
+    auth,
+    device,
+    environments,
+    health,
+    orgs,
+    projects,
+    secrets,
+    sessions,
+    tokens,
+)
+from sigillo.api.audit import ROUTES as AUDIT_ROUTES
+from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
+from sigillo.api.members import ROUTES as MEMBER_ROUTES
+from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
 
 __all__ = ["DEPENDENCIES", "ROUTES"]
 
@@ -15,12 +29,18 @@ ROUTES: list[ControllerRouterHandler] = [
     health.health,
     health.info,
     sessions.sign_in,
+    sessions.session_info,
     sessions.sign_out,
+    *SIGNUP_ROUTES,
     *orgs.ROUTES,
+    *MEMBER_ROUTES,
+    *INVITATION_ROUTES,
     *projects.ROUTES,
     *environments.ROUTES,
     *secrets.ROUTES,
     *tokens.ROUTES,
+    *AUDIT_ROUTES,
+    *device.ROUTES,
 ]
 
 DEPENDENCIES: dict[str, Any] = {

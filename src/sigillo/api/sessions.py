@@ -1,18 +1,24 @@
-"""Signing in and out with a local account [D17]."""
+"""Signing in and out with a local account [D17], and the session cookie."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from sigillo.api.auth import bearer
+from sigillo.api.auth import SESSION_COOKIES, Principal, credential, csrf_token
+from sigillo.domain.projections.rows import UserRow
+from sigillo.services.accounts import ABSOLUTE_MS
 from sigillo.services.container import Services
+from sigillo.settings import Settings
 
-__all__ = ["sign_in", "sign_out"]
+__all__ = ["client_of", "session_info", "sign_in", "sign_out", "signed_in"]
+
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -20,34 +26,95 @@ class SignIn(msgspec.Struct, forbid_unknown_fields=True):
     password: str = msgspec.field()
 
 
-def _client(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
+def client_of(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
+    """The peer address and user agent a session is recorded with."""
     host = request.client.host if request.client else ""
     return host, request.headers.get("user-agent", "")
 
 
-@post("/api/auth/sign-in/email", operation_id="signIn", summary="Sign in with email and password")
+def _secure(request: Request, settings: Settings) -> bool:  # type: ignore[type-arg]
+    public = settings.public_url or ""
+    return public.startswith("https://") or request.url.scheme == "https"
+
+
+def _user(user: UserRow) -> dict[str, str]:
+    return {"id": user.id, "name": user.name, "email": user.email}
+
+
+def signed_in(
+    request: Request,  # type: ignore[type-arg]
+    settings: Settings,
+    token: str,
+    user: UserRow,
+) -> Response[dict[str, Any]]:
+    """The answer to a successful sign-in (or sign-up): `{"token", "user", "csrfToken"}`
+    and the session cookie, `HttpOnly`, `SameSite=Lax`, and `__Host-` + `Secure` over
+    HTTPS (security.md promise 9)."""
+    secure = _secure(request, settings)
+    cookie = Cookie(
+        key=SESSION_COOKIES[0] if secure else SESSION_COOKIES[1],
+        value=token,
+        path="/",
+        max_age=ABSOLUTE_MS // 1000,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    body = {"token": token, "user": _user(user), "csrfToken": csrf_token(token)}
+    return Response(body, status_code=200, headers=NO_STORE, cookies=[cookie])
+
+
+@post(
+    "/api/auth/sign-in/email",
+    operation_id="signIn",
+    summary="Sign in with email and password",
+    status_code=200,
+    opt={"rate_limit": "sign-in", "errors": (401,)},
+)
 async def sign_in(
     request: Request,  # type: ignore[type-arg]
     data: JSONBody[SignIn],
     services: NamedDependency[Services],
+    settings: NamedDependency[Settings],
 ) -> Response[dict[str, Any]]:
-    """Answers `{"token", "user"}`; the token works as `Authorization: Bearer`. A wrong
-    password and an unknown email get the same 401 after the same work."""
-    ip_address, user_agent = _client(request)
+    """Answers `{"token", "user", "csrfToken"}` and sets the session cookie; the token also
+    works as `Authorization: Bearer`. A wrong password and an unknown email get the same
+    401 after the same work. A session presented with the request is ended: ids rotate."""
+    ip_address, user_agent = client_of(request)
+    presented = credential(request)
     token, _, user = await services.accounts.sign_in(
         data.email,
         data.password,
         ip_address=ip_address,
         user_agent=user_agent,
-        previous_token=bearer(request),
+        previous_token=presented[0] if presented else None,
     )
-    body = {"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}}
-    return Response(body, status_code=200, headers={"Cache-Control": "no-store"})
+    return signed_in(request, settings, token, user)
+
+
+@get("/api/auth/session", operation_id="getSession", summary="The signed-in user and CSRF token")
+async def session_info(
+    request: Request,  # type: ignore[type-arg]
+    session_principal: NamedDependency[Principal],
+) -> Response[dict[str, Any]]:
+    """For cookie clients: the CSRF token to send as `X-CSRF-Token` on unsafe requests."""
+    token, _ = credential(request) or ("", "bearer")  # present: session_principal passed
+    user = session_principal.user
+    body = {"user": _user(user) if user else {}, "csrfToken": csrf_token(token)}
+    return Response(body, status_code=200, headers=NO_STORE)
 
 
 @post("/api/auth/sign-out", operation_id="signOut", summary="End this session", status_code=200)
-async def sign_out(request: Request, services: NamedDependency[Services]) -> dict[str, bool]:  # type: ignore[type-arg]
-    credential = bearer(request)
-    if credential is not None and not credential.startswith("sig_"):
-        await services.accounts.sign_out(credential)
-    return {"ok": True}
+async def sign_out(
+    request: Request,  # type: ignore[type-arg]
+    services: NamedDependency[Services],
+    session_principal: NamedDependency[Principal],
+) -> Response[dict[str, bool]]:
+    """Ends the session server-side and clears the cookie. Needs the session (and, with a
+    cookie, the CSRF token: a cross-site page must not sign anyone out)."""
+    token, _ = credential(request) or ("", "bearer")  # present: session_principal passed
+    await services.accounts.sign_out(token)
+    response = Response({"ok": True}, status_code=200, headers=NO_STORE)
+    for name in SESSION_COOKIES:
+        response.delete_cookie(name, path="/")
+    return response

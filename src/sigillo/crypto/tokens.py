@@ -16,6 +16,8 @@ a database dump yields nothing that can be presented back to the server.
   no words, and no digits, so nothing to confuse with letters.
 * Invitation tokens: 24 random bytes, URL-safe base64 (32 characters, 192 bits).
 
+This module, as a whole, is the services' DeviceCodes port (services/ports.py).
+
 Nothing here logs or echoes a credential (security.md promise 8): `IssuedApiToken`'s repr
 leaves the key out, and `format_user_code` refuses a bad code without repeating it.
 """
@@ -36,7 +38,9 @@ __all__ = [
     "display_prefix",
     "format_user_code",
     "hash_api_token",
+    "hash_device_code",
     "hash_session_token",
+    "hash_user_code",
     "issue_api_token",
     "issue_device_code",
     "issue_invite_token",
@@ -126,6 +130,16 @@ def hash_session_token(token: str) -> str:
 
 def issue_device_code() -> str:
     return _random_alphanumeric(DEVICE_CODE_LENGTH)
+
+
+def hash_device_code(code: str) -> str:
+    """Device codes are stored, and looked up, only by this lowercase hex SHA-256."""
+    return _sha256_hex(code)
+
+
+def hash_user_code(code: str) -> str:
+    """The stored lookup key of a normalized user code: its lowercase hex SHA-256."""
+    return _sha256_hex(code)
 
 
 def issue_user_code() -> str:

@@ -8,8 +8,12 @@ member's very next request is refused, and so is a revoked or expired token's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import msgspec
+
 from sigillo.domain import orgs, projects
-from sigillo.domain.errors import Forbidden, NotFound
+from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
 from sigillo.domain.events import Actor, Event, Role
 from sigillo.domain.projections.rows import (
     ApiTokenRow,
@@ -17,14 +21,17 @@ from sigillo.domain.projections.rows import (
     MembershipRow,
     OrgRow,
     ProjectRow,
+    UserRow,
 )
 from sigillo.domain.streams import org_stream, project_stream
 from sigillo.services.ports import Credentials, EventStore
 from sigillo.services.writing import Writer
 
-__all__ = ["INVITATION_LIFETIME_MS", "AccessService"]
+__all__ = ["INVITATION_DAYS", "INVITATION_LIFETIME_MS", "AccessService", "Invitee"]
 
-INVITATION_LIFETIME_MS = 7 * 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+INVITATION_DAYS = (1, 30)  # the shortest and longest lifetime an invite link may be given
+INVITATION_LIFETIME_MS = 7 * DAY_MS
 FORBIDDEN = "forbidden"
 ADMIN_REQUIRED = "admin role required"
 
@@ -80,11 +87,28 @@ class AccessService:
         await self.require_member(org_id, actor)
         return await self._store.select(MembershipRow, "org_id", org_id)
 
+    async def members_with_users(
+        self, org_id: str, actor: Actor
+    ) -> list[tuple[MembershipRow, UserRow | None]]:
+        """The org's memberships in the order they were made, each with its account."""
+        return [
+            (membership, await self._store.get(UserRow, (membership.user_id,)))
+            for membership in await self.members(org_id, actor)
+        ]
+
     async def change_role(self, org_id: str, membership_id: str, role: str, actor: Actor) -> None:
         await self._as_admin(org_id, orgs.ChangeRole(membership_id, role), actor)
 
     async def remove_member(self, org_id: str, membership_id: str, actor: Actor) -> None:
-        await self._as_admin(org_id, orgs.RemoveMember(membership_id), actor)
+        """Admins remove anyone; a member may remove only themself (leave the org). The last
+        admin stays, whoever asks (the domain refuses with LAST_ADMIN)."""
+        user_id = actor.id if actor.kind == "user" else ""
+
+        def needs_admin(state: orgs.OrgState) -> bool:
+            member = state.members.get(membership_id)
+            return member is None or member.user_id != user_id
+
+        await self._as_admin(org_id, orgs.RemoveMember(membership_id), actor, admin=needs_admin)
 
     async def delete_org(self, org_id: str, actor: Actor) -> None:
         await self._as_admin(org_id, orgs.DeleteOrg(), actor)
@@ -92,11 +116,18 @@ class AccessService:
     # -- invite links ----------------------------------------------------------------------
 
     async def create_invitation(
-        self, org_id: str, actor: Actor, *, role: str = "member"
+        self, org_id: str, actor: Actor, *, role: str = "member", days: int | None = None
     ) -> tuple[InvitationRow, str]:
-        """A new invite link's record and its token (shown once; only its hash is kept)."""
+        """A new invite link's record and its token (shown once; only its hash is kept). It
+        admits for `days` days (1 to 30), seven unless given."""
+        lifetime = INVITATION_LIFETIME_MS
+        if days is not None:
+            shortest, longest = INVITATION_DAYS
+            if not shortest <= days <= longest:
+                raise InvalidInput("expiresInDays", f"must be {shortest} to {longest}")
+            lifetime = days * DAY_MS
         token, token_hash = self._credentials.issue_invite_token()
-        expires_at = self._writer.clock.now() + INVITATION_LIFETIME_MS
+        expires_at = self._writer.clock.now() + lifetime
         await self._as_admin(org_id, orgs.CreateInvitation(token_hash, expires_at, role), actor)
         [row] = await self._store.select(InvitationRow, "token_hash", token_hash)
         return row, token
@@ -107,6 +138,20 @@ class AccessService:
 
     async def revoke_invitation(self, org_id: str, invitation_id: str, actor: Actor) -> None:
         await self._as_admin(org_id, orgs.RevokeInvitation(invitation_id), actor)
+
+    async def invitation(self, token: str) -> Invitee:
+        """What an invite link offers, for anyone holding it (no session needed). Unknown,
+        expired and revoked links, and links of a deleted org, all answer
+        NotFound("invitation")."""
+        token_hash = self._credentials.hash_invite_token(token)
+        found = await self._store.select(InvitationRow, "token_hash", token_hash)
+        now = self._writer.clock.now()
+        live = [i for i in found if i.revoked_at is None and i.expires_at > now]
+        org = await self._store.get(OrgRow, (live[0].org_id,)) if live else None
+        if org is None:
+            raise NotFound("invitation")
+        inviter = await self._store.get(UserRow, (live[0].created_by,))
+        return Invitee(live[0], org, inviter)
 
     async def accept_invitation(self, token: str, actor: Actor) -> MembershipRow:
         """Join the link's org (once; accepting again changes nothing). Unknown, expired and
@@ -167,21 +212,42 @@ class AccessService:
             return None
         return token
 
-    async def _as_admin(self, org_id: str, command: orgs.Command, actor: Actor) -> None:
+    async def _as_admin(
+        self,
+        org_id: str,
+        command: orgs.Command,
+        actor: Actor,
+        *,
+        admin: Callable[[orgs.OrgState], bool] | bool = True,
+    ) -> None:
         """Decide an admin's change on the org's stream, checking the role on the very state
         the change is decided on (and again on every retry), so nobody acts on a role they
-        lost a moment before."""
+        lost a moment before. `admin` may depend on that state (leaving needs no admin).
+
+        Membership is checked before existence: a caller who is not a member gets the same
+        403 `forbidden` for an org that does not exist (or no longer does) as for another
+        tenant's org, and so never learns which ids exist."""
+        await self.require_member(org_id, actor)  # cheap: refuse strangers before any read
 
         def decide(history: list[Event]) -> list[Event]:
             state = orgs.replay(history)
+            needs_admin = admin(state) if callable(admin) else admin
+            orgs.authorize(state, actor.id if actor.kind == "user" else "", admin=needs_admin)
             if not state.exists or state.deleted:
                 raise NotFound("org")
-            orgs.authorize(state, actor.id if actor.kind == "user" else "", admin=True)
             return orgs.decide(
                 state, command, now=self._writer.clock.now(), new_id=self._writer.ids
             )
 
         await self._writer.decide(org_stream(org_id), decide, actor)
+
+
+class Invitee(msgspec.Struct, frozen=True):
+    """A live invite link as its holder may see it: the link, its org and who made it."""
+
+    invitation: InvitationRow
+    org: OrgRow
+    inviter: UserRow | None
 
 
 def _role(stored: str) -> Role:

@@ -4,11 +4,20 @@ Sign-in answers the same `unauthorized` after the same work whether the email is
 unknown or the password wrong. Sessions expire when idle and at an absolute limit,
 are checked against the database on every request (replicas share them), and a
 sign-in that presents an earlier session token ends that session: the id rotates.
+
+Accounts come from three places: `sigillo admin create-user`, sign-up (open only when the
+server allows it, else only with a live invitation) and first-run setup. While no account
+exists, each server start issues a one-time setup token and logs its URL; the database
+keeps only the token's SHA-256, so every replica accepts any token a replica logged, and
+creating the first account through one of them voids them all.
 """
 
 from __future__ import annotations
 
-from sigillo.domain.errors import Conflict, InvalidInput, Unauthorized
+import contextlib
+from typing import Protocol
+
+from sigillo.domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from sigillo.domain.events import Actor, UserRegistered
 from sigillo.domain.projections.access import EMAIL_TAKEN
 from sigillo.domain.projections.rows import UserRow
@@ -23,20 +32,44 @@ from sigillo.services.ports import (
 )
 from sigillo.services.writing import Writer
 
-__all__ = ["ABSOLUTE_MS", "IDLE_MS", "AccountService"]
+__all__ = [
+    "ABSOLUTE_MS",
+    "IDLE_MS",
+    "SETUP_DONE",
+    "SETUP_REFUSED",
+    "SIGNUP_CLOSED",
+    "AccountService",
+    "SetupTokenStore",
+]
 
 IDLE_MS = 7 * 24 * 3600 * 1000  # a session unused for a week ends
 ABSOLUTE_MS = 30 * 24 * 3600 * 1000  # and every session ends after thirty days
 TOUCH_EVERY_MS = 60 * 1000  # last-seen times are written at most once a minute
 UNAUTHORIZED = "unauthorized"
 SYSTEM = Actor("system", "sigillo")
+SIGNUP_CLOSED = "sign-up is by invitation only"
+SETUP_DONE = "setup is already complete: an account exists"
+SETUP_REFUSED = "invalid setup token"
+
+
+class SetupTokenStore(AccountStore, Protocol):
+    """The account store, with the hashes of the one-time first-run setup tokens."""
+
+    async def add_setup_token(self, token_hash: str, at: int) -> None: ...
+
+    async def has_setup_token(self, token_hash: str) -> bool: ...
+
+    async def claim_setup_token(self, token_hash: str) -> bool:
+        """Delete every setup token if `token_hash` is one of them; True if it was. Of two
+        racing claims, at most one is True."""
+        ...
 
 
 class AccountService:
     def __init__(
         self,
         store: EventStore,
-        accounts: AccountStore,
+        accounts: SetupTokenStore,
         writer: Writer,
         passwords: PasswordHasher,
         credentials: Credentials,
@@ -84,6 +117,16 @@ class AccountService:
             raise Unauthorized(UNAUTHORIZED)
         if previous_token is not None:
             await self.sign_out(previous_token)
+        token, session = await self.start_session(
+            user, ip_address=ip_address, user_agent=user_agent
+        )
+        return token, session, user
+
+    async def start_session(
+        self, user: UserRow, *, ip_address: str = "", user_agent: str = ""
+    ) -> tuple[str, SessionRecord]:
+        """A new session for a user who just proved who they are (by password, or by making
+        the account): (token, session)."""
         token, token_hash = self._credentials.issue_session_token()
         now = self._now()
         session = SessionRecord(
@@ -91,7 +134,48 @@ class AccountService:
             ip_address[:64], user_agent[:512],
         )  # fmt: skip
         await self._accounts.create_session(session, token_hash)
-        return token, session, user
+        return token, session
+
+    async def sign_up(
+        self, address: str, name: str, password: str, *, open_signup: bool, invited: bool
+    ) -> UserRow:
+        """A new account made by its owner: allowed when the server's sign-up is open, or
+        when they hold a live invitation (`invited`, checked by the caller); else 403."""
+        if not (open_signup or invited):
+            raise Forbidden(SIGNUP_CLOSED)
+        return await self.register(address, name, password)
+
+    # -- first run ---------------------------------------------------------------------------
+
+    async def issue_setup_token(self) -> str | None:
+        """While no account exists, a new one-time setup token (only its hash is stored);
+        once one exists, None."""
+        if await self.any_user():
+            return None
+        token, token_hash = self._credentials.issue_invite_token()
+        await self._accounts.add_setup_token(token_hash, self._now())
+        return token
+
+    async def complete_setup(self, token: str, address: str, name: str, password: str) -> UserRow:
+        """The first account, made with a setup token the server logged. Once any account
+        exists: 409. A token the server did not issue: 403. Bad values (422) are refused
+        before the token is used up, so a typo does not cost the token."""
+        if await self.any_user():
+            raise Conflict(SETUP_DONE)
+        token_hash = self._credentials.hash_invite_token(token)
+        if not await self._accounts.has_setup_token(token_hash):
+            raise Forbidden(SETUP_REFUSED)
+        normalized, name = email(address), display_name(name)
+        self._passwords.check_policy(password)
+        if not await self._accounts.claim_setup_token(token_hash):  # a racing setup won
+            raise Conflict(SETUP_DONE) if await self.any_user() else Forbidden(SETUP_REFUSED)
+        try:
+            return await self.register(normalized, name, password)
+        except Exception:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                if not await self.any_user():  # nothing was made: the token stays usable
+                    await self._accounts.add_setup_token(token_hash, self._now())
+            raise
 
     async def authenticate(self, token: str) -> tuple[SessionRecord, UserRow] | None:
         """The live session a token belongs to, with its user; None otherwise."""

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sigillo.services.access import AccessService
 from sigillo.services.accounts import AccountService
+from sigillo.services.audit import AuditService
 from sigillo.services.catalog import CatalogService
+from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
 from sigillo.services.ports import EventStore
 from sigillo.services.secrets import SecretsService
@@ -22,5 +24,7 @@ class Services:
     access: AccessService
     catalog: CatalogService
     secrets: SecretsService
+    audit: AuditService
     health: HealthService
+    device: DeviceService
     close: Callable[[], Awaitable[None]]

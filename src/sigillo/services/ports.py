@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Collection, Sequence
+from typing import Literal, Protocol, TypeVar
 
 import msgspec
 
+from sigillo.domain.device import DeviceCode, Transition
 from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
 from sigillo.domain.projections.rows import Row
 
@@ -15,6 +16,8 @@ __all__ = [
     "Cipher",
     "Credentials",
     "Database",
+    "DeviceCodeStore",
+    "DeviceCodes",
     "EventStore",
     "KeyRegistry",
     "PasswordHasher",
@@ -56,6 +59,20 @@ class EventStore(Protocol):
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
 
     async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]: ...
+
+    async def read_streams_backward(
+        self,
+        streams: Collection[str],
+        *,
+        before: int | None = None,
+        limit: int = 100,
+        actor_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        """The events of `streams`, newest first: those at positions below `before` (every
+        one when None), only those of the actor with id `actor_id` when given, at most
+        `limit`. A page reads at most `limit` events of each stream through the (stream,
+        position) index: it never scans or replays the log."""
+        ...
 
     async def get(self, table: type[R], key: tuple[str, ...]) -> R | None: ...
 
@@ -156,6 +173,52 @@ class Credentials(Protocol):
         ...
 
     def hash_session_token(self, token: str) -> str: ...
+
+
+class DeviceCodes(Protocol):
+    """Device-flow codes (RFC 8628): the device code is a bearer secret, stored only as its
+    hash; the user code is what a person types, normalized before it is looked up."""
+
+    def issue_device_code(self) -> str: ...
+
+    def issue_user_code(self) -> str: ...
+
+    def hash_device_code(self, code: str) -> str: ...
+
+    def hash_user_code(self, code: str) -> str:
+        """The lookup key of a normalized user code."""
+        ...
+
+    def normalize_user_code(self, text: str) -> str | None:
+        """8 upper-case letters, from input with or without the dash, in any case; or None."""
+        ...
+
+    def format_user_code(self, code: str) -> str:
+        """`XXXX-XXXX`, for showing."""
+        ...
+
+
+class DeviceCodeStore(Protocol):
+    """Pending device authorizations: an ordinary table, outside the log."""
+
+    async def create(
+        self, code: DeviceCode, device_code_hash: str, user_code_hash: str, *, purge_before: int
+    ) -> bool:
+        """Store a new code, first deleting codes that expired before `purge_before`.
+        False (and nothing stored) when the user code hash is already taken."""
+        ...
+
+    async def find(self, user_code_hash: str) -> DeviceCode | None: ...
+
+    async def transition(
+        self,
+        by: Literal["device_code", "user_code"],
+        code_hash: str,
+        decide: Callable[[DeviceCode | None], Transition],
+    ) -> Transition:
+        """Read the code, let `decide` say what becomes of it, store or delete that, all in
+        one transaction no other writer interleaves with; answers `decide`'s transition."""
+        ...
 
 
 class Database(Protocol):

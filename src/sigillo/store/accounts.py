@@ -1,4 +1,5 @@
-"""Password hashes and sessions (implements services.ports.AccountStore)."""
+"""Password hashes, sessions and first-run setup tokens (implements services.ports.AccountStore
+and services.accounts.SetupTokenStore)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,27 @@ class SqlAccountStore:
     async def end_session(self, session_id: str) -> None:
         async with self._db.writing() as tx:
             await tx.execute("DELETE FROM sessions WHERE id = $1", session_id)
+
+    async def add_setup_token(self, token_hash: str, at: int) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute(
+                "INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2) "
+                "ON CONFLICT (token_hash) DO NOTHING",
+                token_hash,
+                at,
+            )
+
+    async def has_setup_token(self, token_hash: str) -> bool:
+        rows = await self._db.fetch("SELECT 1 FROM setup_tokens WHERE token_hash = $1", token_hash)
+        return bool(rows)
+
+    async def claim_setup_token(self, token_hash: str) -> bool:
+        """Remove every setup token if `token_hash` is one of them, in one transaction: of
+        two racing claims, one finds the row and the other finds none."""
+        async with self._db.writing() as tx:
+            claimed = await tx.fetch(
+                "DELETE FROM setup_tokens WHERE token_hash = $1 RETURNING token_hash", token_hash
+            )
+            if claimed:
+                await tx.execute("DELETE FROM setup_tokens")
+        return bool(claimed)

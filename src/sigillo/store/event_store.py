@@ -9,7 +9,7 @@ transaction, all or nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sigillo.domain.codec import decode_event, encode_event, subject_of
@@ -39,6 +39,10 @@ _CHECKPOINT = (
     "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
 )
 REBUILD_BATCH = 10_000
+# Streams per statement when reading several backward: one union term each (SQLite allows
+# 500 terms in a compound SELECT by default).
+STREAMS_PER_QUERY = 100
+_NO_BOUND = 2**63 - 1  # above every position
 R = TypeVar("R", bound=Row)
 
 
@@ -113,6 +117,29 @@ class SqlEventStore:
             for r in await self._db.fetch(sql, name, environment_stream(environment_id))
         ]
 
+    async def read_streams_backward(
+        self,
+        streams: Collection[str],
+        *,
+        before: int | None = None,
+        limit: int = 100,
+        actor_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        """One backward range of the (stream, position) index per stream, at most `limit`
+        rows each, merged newest first: the cost of a page grows with the number of
+        streams and the page's size, never with the length of the log."""
+        names = sorted(set(streams))
+        if limit <= 0 or not names:
+            return []
+        bound = _NO_BOUND if before is None else before
+        records: list[tuple[Any, ...]] = []
+        for start in range(0, len(names), STREAMS_PER_QUERY):
+            chunk = names[start : start + STREAMS_PER_QUERY]
+            sql, args = _backward_sql(chunk, bound, limit, actor_id)
+            records.extend(await self._db.fetch(sql, *args))
+        records.sort(key=lambda record: record[0], reverse=True)
+        return [_recorded(r) for r in records[:limit]]
+
     async def get(self, table: type[R], key: tuple[str, ...]) -> R | None:
         records = await self._db.fetch(rows_sql.select_sql(table, *table.key), *key)
         return rows_sql.row_from(table, records[0]) if records else None
@@ -161,6 +188,25 @@ class SqlEventStore:
             rows={table.table: len(tables.rows(table)) for table in TABLES},
             differences=differences,
         )
+
+
+def _backward_sql(
+    streams: Sequence[str], before: int, limit: int, actor_id: str | None
+) -> tuple[str, list[Any]]:
+    """A union of one index range per stream; $1 is the bound, $2 the limit, $3 the actor."""
+    args: list[Any] = [before, limit]
+    actor = ""
+    if actor_id is not None:
+        args.append(actor_id)
+        actor = " AND actor_id = $3"
+    terms: list[str] = []
+    for stream in streams:
+        args.append(stream)
+        terms.append(
+            f"SELECT * FROM ({SELECT_EVENTS} WHERE stream_id = ${len(args)} AND position < $1"
+            f"{actor} ORDER BY position DESC LIMIT $2) AS s{len(terms)}"
+        )
+    return " UNION ALL ".join(terms) + " ORDER BY position DESC LIMIT $2", args
 
 
 async def _scalar(tx: Transaction, sql: str, *args: Any) -> int:

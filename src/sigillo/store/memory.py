@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TypeVar
 
 from sigillo.domain.errors import ConcurrencyError, Conflict
@@ -71,6 +71,24 @@ class MemoryEventStore:
             for e in await self.read_stream(environment_stream(environment_id))
             if isinstance(e.event, SecretSet | SecretDeleted) and e.event.name == name
         ]
+
+    async def read_streams_backward(
+        self,
+        streams: Collection[str],
+        *,
+        before: int | None = None,
+        limit: int = 100,
+        actor_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        wanted = set(streams)
+        below = self._events if before is None else self._events[: max(before - 1, 0)]
+        found: list[RecordedEvent] = []
+        for event in reversed(below):  # positions are 1..N: the event at N sits at N - 1
+            if len(found) >= limit:
+                break
+            if event.stream in wanted and (actor_id is None or event.actor.id == actor_id):
+                found.append(event)
+        return found
 
     async def get(self, table: type[R], key: tuple[str, ...]) -> R | None:
         return self._tables.get(table, key)

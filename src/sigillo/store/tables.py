@@ -16,10 +16,12 @@ from piccolo.columns import BigInt, Bytea, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 __all__ = [
+    "INDEXES",
     "TABLES",
     "UNIQUE_INDEXES",
     "ApiTokens",
     "CurrentSecrets",
+    "DeviceCodes",
     "EncryptionKeys",
     "Environments",
     "Events",
@@ -31,6 +33,7 @@ __all__ = [
     "ProjectionCheckpoints",
     "Projects",
     "Sessions",
+    "SetupTokens",
     "Users",
 ]
 
@@ -126,6 +129,31 @@ class Sessions(Table, tablename="sessions"):
     user_agent = Varchar(length=512)
 
 
+class SetupTokens(Table, tablename="setup_tokens"):
+    """First-run setup: the SHA-256 of each one-time setup token a server start logged while
+    no account existed. Any of them creates the first account; doing so removes them all."""
+
+    token_hash = Varchar(length=64, primary_key=True)
+    created_at = BigInt()
+
+
+class DeviceCodes(Table, tablename="device_codes"):
+    """Device authorizations in progress (RFC 8628); only the codes' SHA-256 are stored."""
+
+    id = Varchar(length=ID, primary_key=True)
+    device_code_hash = Varchar(length=64, unique=True)
+    user_code_hash = Varchar(length=64, unique=True)
+    client_id = Varchar(length=128)
+    scope = Varchar(length=1024)
+    ip_address = Varchar(length=64)
+    status = Varchar(length=16)
+    user_id = Varchar(length=ID, null=True, default=None)
+    created_at = BigInt()
+    expires_at = BigInt(index=True)
+    interval_ms = Integer()
+    last_polled_at = BigInt(null=True, default=None)
+
+
 class Memberships(Table, tablename="memberships"):
     id = Varchar(length=ID, primary_key=True)
     org_id = Varchar(length=ID, index=True)
@@ -190,6 +218,13 @@ UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "current_secrets_environment_name": ("current_secrets", ("environment_id", "name")),
 }
 
+# Composite indexes that are not unique, made by raw migrations for the same reason.
+# (stream_id, position): the events of some streams below a position, newest first (the
+# audit log's pages), each stream a short backward range of the index.
+INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "events_stream_position": ("events", ("stream_id", "position")),
+}
+
 TABLES: list[type[Table]] = [
     Events,
     Orgs,
@@ -200,6 +235,8 @@ TABLES: list[type[Table]] = [
     Users,
     Passwords,
     Sessions,
+    SetupTokens,
+    DeviceCodes,
     Memberships,
     Invitations,
     ApiTokens,

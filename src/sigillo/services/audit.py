@@ -1,0 +1,387 @@
+"""The audit log: an environment's events, or an org's, newest first, a page at a time.
+
+What a page reads. An environment's log is its secrets stream (`env:`) and its reads
+stream (`reads:`), paged by the store's (stream, position) index, merged with the events
+of its project's stream that concern it (its own creation, renames and deletion, and the
+tokens scoped to it), which are read whole: a project stream holds only environment and
+token changes, so it stays short. An org's log is its own stream, the streams of its live
+projects and the `env:` and `reads:` streams of every environment those projects ever had
+(found in the project streams, so deleted environments are included), all paged by the
+index. The project streams are read whole for that, one per project. Nothing replays or
+scans the log.
+
+What a page never holds: a value, a ciphertext, a nonce, a token or invitation hash. An
+entry names secrets, versions, how values were read, roles, and token names and access.
+
+Known gap: a deleted project leaves the read models (its row is removed), and no index
+maps an org to the projects it once had, so a deleted project's events (its
+`project.deleted` included) are no longer found for the org log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+
+from sigillo.domain.errors import NotFound
+from sigillo.domain.events import (
+    EnvironmentCreated,
+    EnvironmentDeleted,
+    EnvironmentRenamed,
+    Event,
+    InvitationCreated,
+    InvitationRevoked,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
+    OrgCreated,
+    ProjectCreated,
+    ProjectRenamed,
+    RecordedEvent,
+    SecretDeleted,
+    SecretSet,
+    SecretsRead,
+    TokenCreated,
+    TokenRevoked,
+)
+from sigillo.domain.projections.rows import (
+    ApiTokenRow,
+    EnvironmentRow,
+    ProjectRow,
+    UserRow,
+)
+from sigillo.domain.streams import environment_stream, org_stream, project_stream, reads_stream
+from sigillo.domain.values import secret_name
+from sigillo.services.ports import EventStore
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AuditActor", "AuditEntry", "AuditPage", "AuditService"]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+# With a `secret` filter the store cannot tell which reads name the secret (a read's names
+# are in its payload), so pages are read in batches of at least this many and filtered here.
+FILTER_BATCH = 200
+
+
+class AuditActor(msgspec.Struct, frozen=True):
+    """Who caused an event. `name` is the user's name or the token's name (revoked tokens
+    too [D1]); null for the system, or when the name can no longer be found."""
+
+    kind: Literal["user", "token", "system"]
+    id: str
+    name: str | None = None
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """One event as the audit log shows it. Fields that do not apply are left out."""
+
+    position: int
+    id: str
+    at: int
+    type: str
+    actor: AuditActor
+    version: int  # the event's number within its stream (an environment's secrets: 1..N)
+    org_id: str | None = None
+    project_id: str | None = None
+    environment_id: str | None = None
+    names: list[str] | None = None  # secret.set / secret.deleted / secrets.read
+    how: str | None = None  # secrets.read: get, download, reveal or run
+    name: str | None = None  # the new name of an org, project or environment; a token's name
+    slug: str | None = None
+    role: str | None = None
+    membership_id: str | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    invitation_id: str | None = None
+    token_id: str | None = None
+    access: str | None = None
+    expires_at: int | None = None
+    reason: str | None = None
+
+
+class AuditPage(msgspec.Struct, frozen=True, rename="camel"):
+    """Newest first; `next_before` is the cursor of the next (older) page, or None."""
+
+    events: list[AuditEntry]
+    next_before: int | None
+
+
+class _Place(msgspec.Struct, frozen=True):
+    org_id: str
+    project_id: str | None = None
+    environment_id: str | None = None
+
+
+class _Filter(msgspec.Struct, frozen=True):
+    secret: str | None
+    actor: str | None
+
+    def __call__(self, recorded: RecordedEvent) -> bool:
+        if self.actor is not None and recorded.actor.id != self.actor:
+            return False
+        if self.secret is None:
+            return True
+        event = recorded.event
+        if isinstance(event, SecretSet | SecretDeleted):
+            return event.name == self.secret
+        return isinstance(event, SecretsRead) and self.secret in event.names
+
+
+class AuditService:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def environment_log(
+        self,
+        environment: EnvironmentRow,
+        *,
+        before: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        secret: str | None = None,
+        actor: str | None = None,
+    ) -> AuditPage:
+        """The environment's secret and read events, and its project's events about it.
+        The caller has checked that the requester may reach the environment."""
+        keep = _filter(secret, actor)
+        env_id, project_id = environment.id, environment.project_id
+        project = await self._store.get(ProjectRow, (project_id,))
+        if project is None:
+            raise NotFound("project")
+        place = _Place(project.org_id, project_id, env_id)
+        project_events = await self._store.read_stream(project_stream(project_id))
+        tokens = _Tokens(project_events)
+        extras = [
+            e
+            for e in project_events
+            if _concerns(e.event, env_id, tokens.scopes)
+            and keep(e)
+            and (before is None or e.position < before)
+        ]
+        streams = {environment_stream(env_id): place, reads_stream(env_id): place}
+        found = await self._page(list(streams), before, limit, keep)
+        places = {**streams, project_stream(project_id): place}
+        return await self._answer(_merge(found, extras, limit), places, limit, tokens)
+
+    async def org_log(
+        self,
+        org_id: str,
+        *,
+        before: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        secret: str | None = None,
+        actor: str | None = None,
+    ) -> AuditPage:
+        """The org's own events, its projects' and their environments' (deleted
+        environments included). The caller has checked that the requester is a member."""
+        keep = _filter(secret, actor)
+        places: dict[str, _Place] = {org_stream(org_id): _Place(org_id)}
+        tokens = _Tokens([])
+        for project in await self._store.select(ProjectRow, "org_id", org_id):
+            project_events = await self._store.read_stream(project_stream(project.id))
+            tokens.learn(project_events)
+            places[project_stream(project.id)] = _Place(org_id, project.id)
+            for recorded in project_events:
+                if isinstance(recorded.event, EnvironmentCreated):
+                    env_id = recorded.event.environment_id
+                    place = _Place(org_id, project.id, env_id)
+                    places[environment_stream(env_id)] = places[reads_stream(env_id)] = place
+        streams = [s for s, p in places.items() if secret is None or p.environment_id]
+        found = await self._page(streams, before, limit, keep)
+        return await self._answer(_merge(found, [], limit), places, limit, tokens)
+
+    async def _page(
+        self,
+        streams: Sequence[str],
+        before: int | None,
+        limit: int,
+        keep: _Filter,
+    ) -> list[RecordedEvent]:
+        """Up to limit + 1 events of `streams` that `keep` accepts, newest first (the extra
+        one tells whether an older page exists). The actor filter is the store's; only the
+        secret filter makes this read more than one batch."""
+        wanted = limit + 1
+        batch = wanted if keep.secret is None else max(wanted, FILTER_BATCH)
+        found: list[RecordedEvent] = []
+        cursor = before
+        while True:
+            events = await self._store.read_streams_backward(
+                streams, before=cursor, limit=batch, actor_id=keep.actor
+            )
+            found.extend(e for e in events if keep(e))
+            if len(found) >= wanted or len(events) < batch:
+                return found[:wanted]
+            cursor = events[-1].position
+
+    async def _answer(
+        self,
+        events: list[RecordedEvent],
+        places: dict[str, _Place],
+        limit: int,
+        tokens: _Tokens,
+    ) -> AuditPage:
+        page = events[:limit]
+        next_before = page[-1].position if len(events) > limit else None
+        names = _Names(self._store, tokens)
+        memberships = await self._memberships(page, places)
+        entries = []
+        for recorded in page:
+            place = places.get(recorded.stream) or _Place("")
+            entries.append(await _entry(recorded, place, names, memberships))
+        return AuditPage(entries, next_before)
+
+    async def _memberships(
+        self, page: list[RecordedEvent], places: dict[str, _Place]
+    ) -> dict[str, str]:
+        """Membership id -> user id, from the org stream, only when the page needs it
+        (role changes and removals name the membership, not the user)."""
+        orgs = {
+            places[e.stream].org_id
+            for e in page
+            if isinstance(e.event, MemberRoleChanged | MemberRemoved) and e.stream in places
+        }
+        found: dict[str, str] = {}
+        for org_id in orgs:
+            for recorded in await self._store.read_stream(org_stream(org_id)):
+                if isinstance(recorded.event, MemberAdded):
+                    found[recorded.event.membership_id] = recorded.event.user_id
+        return found
+
+
+class _Tokens:
+    """Tokens' names and scopes as their project streams tell them."""
+
+    def __init__(self, project_events: list[RecordedEvent]) -> None:
+        self.names: dict[str, str] = {}
+        self.scopes: dict[str, str | None] = {}
+        self.learn(project_events)
+
+    def learn(self, project_events: list[RecordedEvent]) -> None:
+        for recorded in project_events:
+            if isinstance(recorded.event, TokenCreated):
+                self.names[recorded.event.token_id] = recorded.event.name
+                self.scopes[recorded.event.token_id] = recorded.event.environment_id
+
+
+class _Names:
+    """Display names of users and tokens, looked up once per page."""
+
+    def __init__(self, store: EventStore, tokens: _Tokens) -> None:
+        self._store = store
+        self._users: dict[str, str | None] = {}
+        self._tokens: dict[str, str | None] = dict(tokens.names)
+        self.scopes = tokens.scopes
+
+    async def user(self, user_id: str) -> str | None:
+        if user_id not in self._users:
+            row = await self._store.get(UserRow, (user_id,))
+            self._users[user_id] = row.name if row else None
+        return self._users[user_id]
+
+    async def token(self, token_id: str) -> str | None:
+        if self._tokens.get(token_id) is None:
+            row = await self._store.get(ApiTokenRow, (token_id,))  # kept when revoked [D1]
+            self._tokens[token_id] = row.name if row else None
+        return self._tokens[token_id]
+
+
+def _filter(secret: str | None, actor: str | None) -> _Filter:
+    return _Filter(None if secret is None else secret_name(secret, "secret"), actor)
+
+
+def _merge(
+    found: list[RecordedEvent], extras: list[RecordedEvent], limit: int
+) -> list[RecordedEvent]:
+    """Newest first, at most limit + 1: `found` holds the newest limit + 1 of its streams,
+    `extras` every candidate of the others, so the union's newest limit + 1 are exact."""
+    merged = sorted([*found, *extras], key=lambda e: e.position, reverse=True)
+    return merged[: limit + 1]
+
+
+def _concerns(event: Event, environment_id: str, scopes: dict[str, str | None]) -> bool:
+    """Whether a project-stream event is about this environment."""
+    if isinstance(event, EnvironmentCreated | EnvironmentRenamed | EnvironmentDeleted):
+        return event.environment_id == environment_id
+    if isinstance(event, TokenCreated):
+        return event.environment_id == environment_id
+    if isinstance(event, TokenRevoked):
+        return scopes.get(event.token_id) == environment_id
+    return False
+
+
+async def _entry(
+    recorded: RecordedEvent, place: _Place, names: _Names, memberships: dict[str, str]
+) -> AuditEntry:
+    actor = recorded.actor
+    if actor.kind == "user":
+        actor_name = await names.user(actor.id)
+    elif actor.kind == "token":
+        actor_name = await names.token(actor.id)
+    else:
+        actor_name = None
+    entry = AuditEntry(
+        position=recorded.position,
+        id=recorded.event_id,
+        at=recorded.occurred_at,
+        type=str(type(recorded.event).__struct_config__.tag),
+        actor=AuditActor(actor.kind, actor.id, actor_name),
+        version=recorded.version,
+        org_id=place.org_id or None,
+        project_id=place.project_id,
+        environment_id=place.environment_id,
+    )
+    return msgspec.structs.replace(entry, **await _details(recorded.event, names, memberships))
+
+
+async def _details(event: Event, names: _Names, memberships: dict[str, str]) -> dict[str, object]:
+    """What changed, without any value, ciphertext or hash."""
+    if isinstance(event, SecretSet | SecretDeleted):
+        return {"names": [event.name]}
+    if isinstance(event, SecretsRead):
+        return {"names": list(event.names), "how": event.how}
+    if isinstance(event, OrgCreated | ProjectRenamed):
+        return {"name": event.name}
+    if isinstance(event, ProjectCreated):
+        return {"name": event.name, "project_id": event.project_id}
+    if isinstance(event, EnvironmentCreated | EnvironmentRenamed):
+        return {"environment_id": event.environment_id, "name": event.name, "slug": event.slug}
+    if isinstance(event, EnvironmentDeleted):
+        return {"environment_id": event.environment_id}
+    if isinstance(event, MemberAdded):
+        user = await names.user(event.user_id)
+        return {
+            "membership_id": event.membership_id,
+            "user_id": event.user_id,
+            "user_name": user,
+            "role": event.role,
+        }
+    if isinstance(event, MemberRoleChanged | MemberRemoved):
+        user_id = memberships.get(event.membership_id)
+        user = await names.user(user_id) if user_id else None
+        role = {"role": event.role} if isinstance(event, MemberRoleChanged) else {}
+        return {"membership_id": event.membership_id, "user_id": user_id, "user_name": user, **role}
+    if isinstance(event, InvitationCreated):
+        return {
+            "invitation_id": event.invitation_id,
+            "role": event.role,
+            "expires_at": event.expires_at,
+        }
+    if isinstance(event, InvitationRevoked):
+        return {"invitation_id": event.invitation_id}
+    if isinstance(event, TokenCreated):
+        return {
+            "token_id": event.token_id,
+            "name": event.name,
+            "access": event.access,
+            "environment_id": event.environment_id,
+            "expires_at": event.expires_at,
+        }
+    if isinstance(event, TokenRevoked):
+        return {
+            "token_id": event.token_id,
+            "name": await names.token(event.token_id),
+            "environment_id": names.scopes.get(event.token_id),
+            "reason": event.reason,
+        }
+    return {}

@@ -1,0 +1,65 @@
+"""A real `sigillo server` process for tests that need one (first run, fuzzing, the CLI)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+__all__ = ["free_port", "server"]
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(
+    data_dir: Path,
+    log: Path,
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[int]:
+    """`python -m sigillo server --data-dir DATA --port FREE`, healthy; yields its port.
+    The process gets no SIGILLO_* variable of ours, only those in `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
+    port = free_port()
+    command = [sys.executable, "-m", "sigillo", "server", "--data-dir", str(data_dir)]
+    command += ["--port", str(port)]
+    if database_url:
+        command += ["--database-url", database_url]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env={**clean, **(env or {})}
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
