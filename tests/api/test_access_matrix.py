@@ -1,19 +1,25 @@
 """The access-control matrix of security.md: every route of the app, for every kind of
 caller, against a declarative policy table. A route missing from the table fails.
 
-Callers: anonymous; a read-only and a read-write project token of org A; a member of
-another org (B); a member of A; an admin of A. Each route gets a fresh org A, so a
-destructive request by one caller cannot hide a wrong decision for the next.
+Callers: anonymous; a read-only and a read-write project token of org A; a token scoped
+to another environment; a revoked and an expired token; a member of another org (B); a
+removed member of A (their session lives on); a member of A; an admin of A. Each route
+gets a fresh org A, so a destructive request by one caller cannot hide a wrong decision
+for the next.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
+from sigillo.api.ratelimit import LIMITS, Budget, RateLimits
 from sigillo.server import create_app
 from sigillo.settings import Settings
 from tests.api.conftest import PASSWORD, Api
@@ -118,7 +124,11 @@ class Callers:
     anonymous: dict[str, str]
     read_token: dict[str, str]
     write_token: dict[str, str]
+    other_env_token: dict[str, str]
+    revoked_token: dict[str, str]
+    expired_token: dict[str, str]
     outsider: dict[str, str]
+    removed: dict[str, str]
     member: dict[str, str]
     admin: dict[str, str]
 
@@ -128,17 +138,32 @@ async def world(api: Api, users: dict[str, dict[str, str]]) -> tuple[dict[str, s
     and a pending device code; answers the path values and the callers."""
     admin = await actor_of(api, users["admin"])
     org = await api.services.catalog.create_org("A", admin)
-    for who in ("member", "peer"):
+    for who in ("member", "peer", "removed"):
         _, invite = await api.services.access.create_invitation(org.id, admin)
         await api.services.access.accept_invitation(invite, await actor_of(api, users[who]))
+    removed_id = (await actor_of(api, users["removed"])).id
+    gone = [m for m in await api.services.access.members(org.id, admin) if m.user_id == removed_id]
+    await api.services.access.remove_member(org.id, gone[0].id, admin)
     project = await api.services.catalog.create_project(org.id, "App", admin)
     dev = next(e for e in await api.services.catalog.environments(project.id) if e.slug == "dev")
     await api.services.secrets.set(dev.id, {"EXISTING": "value", "download": "v"}, admin)
     token, _ = await api.services.access.create_token(project.id, admin, name="t")
     _, read_key = await api.services.access.create_token(project.id, admin, name="r")
-    _, write_key = await api.services.access.create_token(
-        project.id, admin, name="w", access="read-write"
+    tokens = api.services.access
+    _, write_key = await tokens.create_token(project.id, admin, name="w", access="read-write")
+    prod = next(e for e in await api.services.catalog.environments(project.id) if e.slug == "prod")
+    _, other_env_key = await tokens.create_token(
+        project.id, admin, name="p", access="read-write", environment_id=prod.id
     )
+    revoked, revoked_key = await tokens.create_token(
+        project.id, admin, name="x", access="read-write"
+    )
+    await tokens.revoke_token(project.id, revoked.id, admin)
+    soon = int(time.time() * 1000) + 50
+    _, expired_key = await tokens.create_token(
+        project.id, admin, name="e", access="read-write", expires_at=soon
+    )
+    await asyncio.sleep(0.06)
     invitation, invite_token = await api.services.access.create_invitation(org.id, admin)
     peer_id = (await actor_of(api, users["peer"])).id
     peer = next(m for m in await api.services.access.members(org.id, admin) if m.user_id == peer_id)
@@ -159,7 +184,11 @@ async def world(api: Api, users: dict[str, dict[str, str]]) -> tuple[dict[str, s
         anonymous={},
         read_token=bearer(read_key),
         write_token=bearer(write_key),
+        other_env_token=bearer(other_env_key),
+        revoked_token=bearer(revoked_key),
+        expired_token=bearer(expired_key),
         outsider=users["outsider"],
+        removed=users["removed"],
         member=users["member"],
         admin=users["admin"],
     )
@@ -184,39 +213,37 @@ def fill(value: Any, values: dict[str, str]) -> Any:
 def expected(policy: Policy, caller: str) -> set[int] | None:
     """The statuses a caller may get, or None where any non-5xx answer is right."""
     denied = {403, 404}
+    no_session = {k: {401} for k in ("anonymous", *TOKENS)}
+    dead = {k: {401} for k in ("anonymous", "revoked_token", "expired_token")}
     table: dict[Policy, dict[str, set[int] | None]] = {
         "public": {},
-        "session": {"anonymous": {401}, "read_token": {401}, "write_token": {401}},
-        "member": {
-            "anonymous": {401},
-            "read_token": {401},
-            "write_token": {401},
-            "outsider": denied,
-        },
-        "admin": {
-            "anonymous": {401},
-            "read_token": {401},
-            "write_token": {401},
-            "outsider": denied,
-            "member": {403},
-        },
-        "read": {"anonymous": {401}, "outsider": denied},
-        "write": {"anonymous": {401}, "outsider": denied, "read_token": {403}},
+        "session": no_session,
+        "member": no_session | {"outsider": denied, "removed": denied},
+        "admin": no_session | {"outsider": denied, "removed": denied, "member": {403}},
+        "read": dead | {"outsider": denied, "removed": denied, "other_env_token": {403}},
+        "write": dead
+        | {"outsider": denied, "removed": denied, "other_env_token": {403}, "read_token": {403}},
     }
     return table[policy].get(caller)
 
 
-ORDER = ("anonymous", "read_token", "write_token", "outsider", "member", "admin")
+TOKENS = ("read_token", "write_token", "other_env_token", "revoked_token", "expired_token")
+ORDER = ("anonymous", *TOKENS, "outsider", "removed", "member", "admin")
 
 
 @pytest.mark.asyncio
 async def test_every_route_decides_every_caller_by_the_policy(api: Api) -> None:
     users = {
         who: await api.user(who.title(), f"{who}@matrix.example")
-        for who in ("admin", "member", "peer", "outsider")
+        for who in ("admin", "member", "peer", "removed", "outsider")
     }
     outsider_actor = await actor_of(api, users["outsider"])
     await api.services.catalog.create_org("B", outsider_actor)
+    # Rate limits are not the subject here (test_rate_limits.py): lift them.
+    unlimited = {name: Budget(10**9, 1) for name in LIMITS}
+    transport = api.client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    transport.app.state.rate_limits = RateLimits(limits=unlimited)  # type: ignore[attr-defined]
     wrong = []
     for (method, path), (policy, body) in sorted(POLICY.items()):
         await sign_in_again(api, users)  # sign-out ended the sessions of its callers

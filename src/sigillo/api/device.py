@@ -137,7 +137,7 @@ async def exchange(
 @get(
     "/api/auth/device",
     operation_id="getDeviceCode",
-    opt={"rate_limit": "device-token"},
+    opt={"rate_limit": "device-verify"},
     summary="A user code's status; with a session, who asked for it",
     exception_handlers=OAUTH_ERRORS,
 )
@@ -161,6 +161,7 @@ async def status(
 @post(
     "/api/auth/device/approve",
     operation_id="approveDeviceCode",
+    opt={"rate_limit": "device-verify"},
     summary="Approve a device login as the signed-in user",
     status_code=200,
     exception_handlers=DECISION_ERRORS,
@@ -177,6 +178,7 @@ async def approve(
 @post(
     "/api/auth/device/deny",
     operation_id="denyDeviceCode",
+    opt={"rate_limit": "device-verify"},
     summary="Deny a device login",
     status_code=200,
     exception_handlers=DECISION_ERRORS,

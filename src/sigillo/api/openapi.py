@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
@@ -12,6 +14,7 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     Schema,
     SecurityScheme,
@@ -19,6 +22,8 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 
 from sigillo import __version__
+from sigillo.domain.formats import FORMATS
+from sigillo.domain.values import SECRET_NAME_PATTERN
 
 __all__ = ["document_errors", "openapi_config"]
 
@@ -79,6 +84,20 @@ _MEANING = {
     503: "The database is unreachable",
 }
 _AUTHENTICATED = {"principal", "session_principal"}
+_TEXT = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+_DOWNLOAD = OpenAPIResponse(
+    description="Every live value in the chosen format (behaviour.md 7)",
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                description="json: name to value; dotnet-json: nested objects",
+            )
+        ),
+        "text/plain": _TEXT,
+        "text/yaml": _TEXT,
+    },
+)
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -104,6 +123,12 @@ def document_errors(app: Litestar) -> None:
             handler = handlers.get((path, method))
             if operation is None or handler is None:
                 continue
+            if not _AUTHENTICATED & set(handler.parsed_fn_signature.parameters):
+                operation.security = []  # public: no credential needed
+            _constrain(operation.parameters or [])
+            _close_body(handler, schema.components.schemas)
+            if operation.operation_id == "downloadSecrets":
+                operation.responses = {"200": _DOWNLOAD}
             kept = {k: v for k, v in (operation.responses or {}).items() if k[0] not in "45"}
             operation.responses = kept | {
                 str(code): OpenAPIResponse(
@@ -134,3 +159,31 @@ def _statuses(handler: HTTPRouteHandler, operation: Operation, method: str) -> l
         codes.add(429)
     codes.update(handler.opt.get("errors", ()))  # what the signature cannot tell
     return sorted(codes)
+
+
+# What the handlers check beyond the parameter's type, said in the document so a client
+# (or a fuzzer) knows a valid request from an invalid one.
+_PARAMETER_RULES: dict[str, dict[str, object]] = {
+    "name": {"pattern": f"^{SECRET_NAME_PATTERN}$", "max_length": 256},
+    "secret": {"pattern": f"^{SECRET_NAME_PATTERN}$", "max_length": 256},
+    "format": {"enum": list(FORMATS)},
+}
+
+
+def _constrain(parameters: list[Parameter | Reference]) -> None:
+    for parameter in parameters:
+        rules = _PARAMETER_RULES.get(getattr(parameter, "name", ""))
+        target = getattr(parameter, "schema", None)
+        if rules and isinstance(target, Schema):
+            for field, value in rules.items():
+                setattr(target, field, value)
+
+
+def _close_body(handler: HTTPRouteHandler, schemas: Mapping[str, Schema | Reference]) -> None:
+    """A body Struct that forbids unknown fields is `additionalProperties: false`."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    body = getattr(data, "annotation", None)
+    config = getattr(body, "__struct_config__", None)
+    component = schemas.get(getattr(body, "__name__", ""))
+    if config is not None and config.forbid_unknown_fields and isinstance(component, Schema):
+        component.additional_properties = False

@@ -23,6 +23,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
+from sigillo.api.auth import credential
+
 __all__ = ["LIMITS", "Budget", "RateLimits", "client_address", "rate_limited"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -39,6 +41,8 @@ LIMITS: Mapping[str, Budget] = {
     "sign-up": Budget(5, 60),
     "device-code": Budget(10, 60),
     "device-token": Budget(60, 60),  # a CLI polls every 5 s: 12 a minute per login
+    # Looking up, approving or denying a user code: a person types a few; a guesser many.
+    "device-verify": Budget(20, 60),
 }
 MAX_KEYS = 100_000  # the oldest clients are forgotten first, so memory stays bounded
 
@@ -99,6 +103,10 @@ def rate_limited(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
     limit = handler.opt.get("rate_limit")
     if limit is None:
         return
+    if "session_principal" in handler.parsed_fn_signature.parameters:
+        found = credential(connection)
+        if found is None or found[0].startswith("sig_"):
+            return  # refused with 401 anyway: only sessions spend a signed-in route's budget
     limits: RateLimits = connection.app.state.rate_limits
     wait = limits.take(limit, client_address(connection, limits.trusted))
     if wait is not None:

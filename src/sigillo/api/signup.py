@@ -60,7 +60,7 @@ async def _session_for(
     operation_id="signUp",
     summary="Create an account (open sign-up, or with an invitation)",
     status_code=200,
-    opt={"rate_limit": "sign-up"},
+    opt={"rate_limit": "sign-up", "errors": (403, 404, 409)},
 )
 async def sign_up(
     request: Request,  # type: ignore[type-arg]
@@ -96,7 +96,7 @@ async def sign_up(
     operation_id="completeSetup",
     summary="Create the first account with the setup token the server logged",
     status_code=200,
-    opt={"rate_limit": "sign-up"},
+    opt={"rate_limit": "sign-up", "errors": (403, 409)},
 )
 async def setup(
     request: Request,  # type: ignore[type-arg]

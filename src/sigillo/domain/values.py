@@ -13,6 +13,7 @@ from sigillo.domain.errors import InvalidInput
 __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VALUE_BYTES",
+    "SECRET_NAME_PATTERN",
     "display_name",
     "email",
     "secret_name",
@@ -24,7 +25,8 @@ MAX_NAME_LENGTH = 256
 MAX_VALUE_BYTES = 64 * 1024
 MAX_DISPLAY_NAME = 100
 
-_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SECRET_NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]*"  # noqa: S105 (a regex, not a password)
+_SECRET_NAME = re.compile(SECRET_NAME_PATTERN)
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
