@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sigillo import __version__
+from tests.live_server import server
 
 
 def sigillo(
@@ -111,3 +113,34 @@ def test_create_user_reads_the_password_from_stdin_only(tmp_path: Path) -> None:
     no_flag = sigillo("admin", "create-user", "x@example.com", "--data-dir", str(tmp_path))
     assert no_flag.returncode == 2
     assert "--password-stdin" in no_flag.stderr
+
+
+def test_admin_commands_beside_a_running_server_leave_its_reads_intact(tmp_path: Path) -> None:
+    """Another process writing the SQLite database while the server runs (create-user is
+    the usual one) must not disturb the server's readers: the server once dropped its own
+    file locks at start, and the admin process then reset the WAL under it."""
+    data = tmp_path / "data"
+    password = "correct horse battery staple"
+    with server(data, tmp_path / "server.log") as port:
+        base = f"http://127.0.0.1:{port}"
+        for email in ("a@example.com", "b@example.com", "c@example.com"):
+            command = [sys.executable, "-m", "sigillo", "admin", "create-user", email]
+            created = subprocess.run(
+                [*command, "--password-stdin", "--data-dir", str(data)],
+                input=password,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert created.returncode == 0, created.stderr
+            signed = httpx.post(
+                f"{base}/api/auth/sign-in/email",
+                json={"email": email, "password": password},
+                timeout=10,
+            )
+            assert signed.status_code == 200, signed.text
+            session = {"Authorization": f"Bearer {signed.json()['token']}"}
+            for _ in range(5):  # every reader connection of the server reads
+                me = httpx.get(f"{base}/api/v0/me", headers=session, timeout=10)
+                assert me.status_code == 200, me.text
+    assert "unhandled" not in (tmp_path / "server.log").read_text()

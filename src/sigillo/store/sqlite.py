@@ -132,10 +132,18 @@ class SqliteDatabase:
 
 def create_private(path: Path) -> None:
     """The database holds ciphertexts and the audit trail: only its owner may read it.
-    SQLite gives the -wal and -shm files the permissions of the database file."""
+    SQLite gives the -wal and -shm files the permissions of the database file.
+
+    An existing file is not opened at all: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, SQLite's included. A server that lost its lock
+    lets another process (`sigillo admin …`) believe it is the last one on the database,
+    which then checkpoints and resets the WAL under the server's readers ("database disk
+    image is malformed" on their next read)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     except OSError as error:
         raise StorageUnavailable(f"cannot create the database file: {error.strerror}") from None
 
