@@ -353,6 +353,58 @@ async def test_the_org_log_keeps_a_deleted_environments_events(api: Api) -> None
     assert gone.status_code == 404
 
 
+async def test_the_org_log_keeps_a_deleted_projects_events(api: Api) -> None:
+    made = await project(api)
+    kept = await project(api, made.admin, org_id=made.org_id, name="Second")
+    elsewhere = await project(api, made.admin)  # another org of the same admin
+    token = await create_token(api, made, name="doomed bot", access="read-write")
+    await set_secret(api, made.admin, made, "dev", GONE="1")
+    await set_secret(api, bearer(token["key"]), made, "prod", BY_TOKEN="2")
+    await get_value(api, made.admin, made, "dev", "GONE")
+    await set_secret(api, made.admin, kept, "dev", KEPT="3")
+    await set_secret(api, made.admin, elsewhere, "dev", ELSEWHERE="4")
+    for doomed in (made, elsewhere):
+        response = await api.call("DELETE", f"/api/v0/projects/{doomed.id}", headers=made.admin)
+        assert response.status_code == 200, response.text
+    listed = await api.call("GET", "/api/v0/projects", headers=made.admin)
+    assert made.id not in listed.text  # gone from the read models...
+
+    whole = (await page(api, made.admin, org_events(made.org_id), limit=200))["events"]
+    assert_newest_first(whole)
+    assert [(e["type"], e.get("projectId"), e.get("environmentId")) for e in whole[:6]] == [
+        ("project.deleted", made.id, None),  # ...but not from the org's log
+        ("secret.set", kept.id, kept.environments["dev"]),
+        ("secrets.read", made.id, made.environments["dev"]),
+        ("secret.set", made.id, made.environments["prod"]),
+        ("secret.set", made.id, made.environments["dev"]),
+        ("token.created", made.id, None),
+    ]
+    deleted, _, read, by_token, set_gone, _ = whole[:6]
+    assert deleted["orgId"] == made.org_id
+    assert deleted["actor"] == {"kind": "user", "id": made.admin_actor.id, "name": "Admin A"}
+    assert (read["names"], read["how"]) == (["GONE"], "get")
+    assert set_gone["names"] == ["GONE"]
+    # The token's row went with its project; its name is still found in the project's log.
+    assert by_token["actor"] == {"kind": "token", "id": token["id"], "name": "doomed bot"}
+    types = [e["type"] for e in whole]
+    assert types.count("project.created") == 2
+    assert types.count("environment.created") == 6
+    assert types[-2:] == ["member.added", "org.created"]
+    assert elsewhere.id not in {e.get("projectId") for e in whole}  # another org's project
+
+    gone = (await page(api, made.admin, org_events(made.org_id), secret="GONE"))["events"]
+    assert kinds(gone) == [("secrets.read", ["GONE"]), ("secret.set", ["GONE"])]
+    assert {e["projectId"] for e in gone} == {made.id}
+    by_bot = (await page(api, made.admin, org_events(made.org_id), actor=token["id"]))["events"]
+    assert kinds(by_bot) == [("secret.set", ["BY_TOKEN"])]
+    for size in (1, 4):
+        events, _ = await every_page(api, made.admin, org_events(made.org_id), limit=size)
+        assert events == whole, size
+    other = (await page(api, made.admin, org_events(elsewhere.org_id), limit=200))["events"]
+    assert [e["type"] for e in other[:2]] == ["project.deleted", "secret.set"]
+    assert {e.get("projectId") for e in other} == {None, elsewhere.id}
+
+
 async def test_the_org_log_pages_and_filters(api: Api) -> None:
     made = await project(api)
     other = await project(api, made.admin, org_id=made.org_id, name="Second")

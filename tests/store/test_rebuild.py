@@ -1,7 +1,8 @@
 """Rebuilding the read models from the log: the check finds drift, the rebuild repairs it.
 
 Through the store's API on every store, with raw SQL corruption on SQLite and PostgreSQL,
-and through the real `sigillo admin` commands run as processes.
+and through the real `sigillo admin` commands run as processes; and the upgrade that fills a
+read model added after the log was written (org_projects) from that log.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ import pytest
 from sigillo.crypto.keyring import Keyring
 from sigillo.domain.events import Actor
 from sigillo.domain.projections import TABLES
-from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow, OrgRow, ProjectRow
+from sigillo.domain.projections.rows import (
+    CurrentSecretRow,
+    EnvironmentRow,
+    OrgProjectRow,
+    OrgRow,
+    ProjectRow,
+)
 from sigillo.services.catalog import CatalogService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.ports import EventStore
@@ -30,6 +37,8 @@ from sigillo.store import event_store
 from sigillo.store.database import Database, open_database
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.memory import MemoryEventStore
+from sigillo.store.migrations import sigillo_2026_11_30t12_17_45_968937 as org_projects_table
+from sigillo.store.migrations import sigillo_2026_11_30t12_17_46_000000 as org_projects_fill
 from tests.databases import Databases
 from tests.store.helpers import everything, table_contents
 
@@ -43,7 +52,8 @@ class History:
 
     def __init__(self) -> None:
         self.orgs: list[str] = []
-        self.projects: list[str] = []
+        self.projects: list[str] = []  # live ones
+        self.deleted_projects: list[str] = []
         self.environments: list[str] = []  # live ones
         self.secrets: dict[str, set[str]] = {}  # environment -> live names
 
@@ -80,6 +90,7 @@ async def write_history(store: EventStore) -> History:
     doomed = made.projects.pop()
     doomed_envs = await catalog.environments(doomed)
     await catalog.delete_project(doomed, ALICE)
+    made.deleted_projects.append(doomed)
     for env in doomed_envs:
         made.environments.remove(env.id)
         del made.secrets[env.id]
@@ -92,6 +103,9 @@ async def read_models(store: EventStore, made: History) -> dict[str, list[Any]]:
         "orgs": [await store.get(OrgRow, (org,)) for org in made.orgs],
         "projects": [
             row for org in made.orgs for row in await store.select(ProjectRow, "org_id", org)
+        ],
+        "org_projects": [
+            row for org in made.orgs for row in await store.select(OrgProjectRow, "org_id", org)
         ],
         "environments": [
             row
@@ -111,6 +125,11 @@ async def test_a_mixed_history_rebuilds_identically(store: EventStore) -> None:
     made = await write_history(store)
     before = await read_models(store, made)
     assert len(before["projects"]) == 3
+    assert len(before["org_projects"]) == 4  # the deleted project's row is kept
+    assert {row.project_id for row in before["org_projects"]} == {
+        *made.projects,
+        *made.deleted_projects,
+    }
     assert len(before["environments"]) == 9
     assert all(made.secrets.values())
 
@@ -120,6 +139,7 @@ async def test_a_mixed_history_rebuilds_identically(store: EventStore) -> None:
     assert report.events == len(await everything(store))
     assert report.rows["orgs"] == 2
     assert report.rows["projects"] == 3
+    assert report.rows["org_projects"] == 4
     assert report.rows["environments"] == 9
     assert report.rows["current_secrets"] == sum(len(names) for names in made.secrets.values())
     assert report.rows["key_usage"] == 2
@@ -155,6 +175,7 @@ async def test_the_memory_store_detects_and_repairs_drift() -> None:
     assert report.differences == {
         "orgs": 2,
         "projects": 3,
+        "org_projects": 4,
         "environments": 9,
         "current_secrets": sum(len(names) for names in made.secrets.values()),
         "key_usage": 2,
@@ -253,6 +274,24 @@ async def _planted_project(database: Database, made: History) -> dict[str, int]:
     return {"projects": 1}
 
 
+async def _forgotten_deleted_project(database: Database, made: History) -> dict[str, int]:
+    """The row the org audit log needs to find a deleted project's events."""
+    await _execute(
+        database, "DELETE FROM org_projects WHERE project_id = $1", made.deleted_projects[0]
+    )
+    return {"org_projects": 1}
+
+
+async def _project_moved_to_another_org(database: Database, made: History) -> dict[str, int]:
+    await _execute(
+        database,
+        "UPDATE org_projects SET org_id = $1 WHERE project_id = $2",
+        made.orgs[1],
+        made.projects[0],
+    )
+    return {"org_projects": 2}
+
+
 CORRUPTIONS: dict[str, Corruption] = {
     "changed-ciphertext": _changed_ciphertext,
     "deleted-secret": _deleted_secret,
@@ -261,6 +300,8 @@ CORRUPTIONS: dict[str, Corruption] = {
     "renamed-environment": _renamed_environment,
     "lost-orgs-and-usage": _lost_orgs_and_usage,
     "planted-project": _planted_project,
+    "forgotten-deleted-project": _forgotten_deleted_project,
+    "project-moved-to-another-org": _project_moved_to_another_org,
 }
 
 
@@ -422,3 +463,56 @@ def test_the_migrate_command_is_idempotent(database_url: str, databases: Databas
     assert asyncio.run(
         _with(url, lambda db, store: store.rebuild_projections(check_only=True))
     ).identical
+
+
+async def _as_before_org_projects(database: Database) -> None:
+    """The database as a version without org_projects left it: the table missing and its
+    two migrations never run, with a log (deleted projects included) already written."""
+    async with database.writing() as tx:
+        await tx.execute('DROP TABLE "org_projects"')
+        await tx.execute(
+            "DELETE FROM migration WHERE app_name = 'sigillo' AND name IN ($1, $2)",
+            org_projects_table.ID,
+            org_projects_fill.ID,
+        )
+
+
+def test_an_upgrade_fills_org_projects_from_the_log(database_url: str) -> None:
+    """Migrating a database written before org_projects existed fills it from the log, with
+    the rows the fold gives (a deleted project's included), so no org log misses them."""
+    made: History = asyncio.run(_with(database_url, lambda db, store: write_history(store)))
+    pristine = asyncio.run(_with(database_url, lambda db, store: table_contents(db)))
+    assert len(pristine["org_projects"]) == 4
+    asyncio.run(_with(database_url, lambda db, store: _as_before_org_projects(db)))
+    names = asyncio.run(
+        _with(database_url, lambda db, store: db.fetch("SELECT name FROM migration"))
+    )
+    assert org_projects_fill.ID not in {name for (name,) in names}
+
+    upgraded = sigillo("admin", "migrate", "--database-url", database_url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert asyncio.run(_with(database_url, lambda db, store: table_contents(db))) == pristine
+    check = asyncio.run(
+        _with(database_url, lambda db, store: store.rebuild_projections(check_only=True))
+    )
+    assert check.identical, check
+    deleted = made.deleted_projects[0]
+    row = asyncio.run(_with(database_url, lambda db, store: store.get(OrgProjectRow, (deleted,))))
+    assert row is not None
+    assert row.org_id == made.orgs[-1]
+
+    # Appends after the upgrade fold into the filled table as usual.
+    async def more(database: Database, store: SqlEventStore) -> str:
+        catalog = CatalogService(store, Writer(store, Clock(), UlidFactory()))
+        return (await catalog.create_project(made.orgs[0], "After", ALICE)).id
+
+    after = asyncio.run(_with(database_url, more))
+    rows = asyncio.run(
+        _with(database_url, lambda db, store: store.select(OrgProjectRow, "org_id", made.orgs[0]))
+    )
+    assert [r.project_id for r in rows][-1] == after
+    assert len(rows) == 3
+    check = asyncio.run(
+        _with(database_url, lambda db, store: store.rebuild_projections(check_only=True))
+    )
+    assert check.identical, check

@@ -21,7 +21,7 @@ from sigillo.domain.projections.history import history
 from sigillo.domain.projections.memory import MemoryTables
 
 CORPUS = Path(__file__).resolve().parents[2] / "projections"
-READ_MODELS = ("access", "catalog", "current_secrets", "history", "key_usage")
+READ_MODELS = ("access", "catalog", "current_secrets", "history", "key_usage", "org_projects")
 COLUMNS = [
     "position",
     "stream_id",

@@ -12,15 +12,27 @@ from sigillo.domain.events import (
     EnvironmentCreated,
     EnvironmentDeleted,
     Event,
+    OrgCreated,
+    OrgDeleted,
     ProjectCreated,
+    ProjectDeleted,
+    ProjectRenamed,
     RecordedEvent,
     SealedValue,
     SecretDeleted,
     SecretSet,
 )
+from sigillo.domain.projections import org_projects
 from sigillo.domain.projections.history import history
 from sigillo.domain.projections.memory import MemoryTables
-from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow, KeyUsageRow
+from sigillo.domain.projections.rows import (
+    CurrentSecretRow,
+    EnvironmentRow,
+    KeyUsageRow,
+    OrgProjectRow,
+    ProjectRow,
+    Put,
+)
 
 ALICE, BOT = Actor("user", "alice"), Actor("token", "tok1")
 
@@ -103,6 +115,50 @@ def test_key_usage_counts_every_seal_per_key() -> None:
         )
     )
     assert tables.rows(KeyUsageRow) == [KeyUsageRow("k1", 2), KeyUsageRow("k2", 1)]
+
+
+def streams(*entries: tuple[str, int, Event]) -> list[RecordedEvent]:
+    """Events at positions 1..n, each stream versioned 1..n: (stream, time, event)."""
+    versions: dict[str, int] = {}
+    recorded = []
+    for position, (stream, at, event) in enumerate(entries, 1):
+        versions[stream] = versions.get(stream, 0) + 1
+        recorded.append(
+            RecordedEvent(position, stream, versions[stream], f"E{position}", at, ALICE, event)
+        )
+    return recorded
+
+
+def test_an_org_keeps_every_project_it_ever_had() -> None:
+    """Deleting a project, or its org, removes its ProjectRow but never its OrgProjectRow:
+    the org audit log finds a deleted project's streams through it."""
+    events = streams(
+        ("org:O", 10, OrgCreated("O", "Acme")),
+        ("project:P1", 20, ProjectCreated("P1", "O", "App")),
+        ("project:P1", 21, EnvironmentCreated("dev", "P1", "Dev", "dev")),
+        ("org:O2", 30, OrgCreated("O2", "Globex")),
+        ("project:P2", 40, ProjectCreated("P2", "O", "Api")),
+        ("project:P3", 50, ProjectCreated("P3", "O2", "Site")),
+        ("project:P1", 60, ProjectRenamed("P1", "App v2")),
+        ("project:P1", 70, ProjectDeleted("P1")),
+        ("org:O2", 80, OrgDeleted("O2")),
+    )
+    tables = MemoryTables.replay(events)
+    assert tables.select(OrgProjectRow, "org_id", "O") == [
+        OrgProjectRow("P1", "O", 20, 2),
+        OrgProjectRow("P2", "O", 40, 5),
+    ]
+    assert tables.select(OrgProjectRow, "org_id", "O2") == [OrgProjectRow("P3", "O2", 50, 6)]
+    # The live catalog forgets both the deleted project and the deleted org's.
+    assert [row.id for row in tables.select(ProjectRow, "org_id", "O")] == ["P2"]
+    assert tables.select(ProjectRow, "org_id", "O2") == []
+    assert len(tables.rows(OrgProjectRow)) == 3
+
+    # The fold itself: a row for a creation, nothing for anything else.
+    view = MemoryTables.replay(events[:1])
+    assert org_projects.apply(view, events[1]) == [Put(OrgProjectRow("P1", "O", 20, 2))]
+    others = [e for e in events if not isinstance(e.event, ProjectCreated)]
+    assert [org_projects.apply(tables, e) for e in others] == [[]] * len(others)
 
 
 def test_history_of_one_secret_oldest_first() -> None:

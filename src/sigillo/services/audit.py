@@ -4,18 +4,14 @@ What a page reads. An environment's log is its secrets stream (`env:`) and its r
 stream (`reads:`), paged by the store's (stream, position) index, merged with the events
 of its project's stream that concern it (its own creation, renames and deletion, and the
 tokens scoped to it), which are read whole: a project stream holds only environment and
-token changes, so it stays short. An org's log is its own stream, the streams of its live
-projects and the `env:` and `reads:` streams of every environment those projects ever had
-(found in the project streams, so deleted environments are included), all paged by the
-index. The project streams are read whole for that, one per project. Nothing replays or
-scans the log.
+token changes, so it stays short. An org's log is its own stream, the streams of every
+project it ever had (the OrgProjectRow read model, which keeps deleted projects) and the
+`env:` and `reads:` streams of every environment those projects ever had (found in the
+project streams, so deleted environments are included), all paged by the index. The
+project streams are read whole for that, one per project. Nothing replays or scans the log.
 
 What a page never holds: a value, a ciphertext, a nonce, a token or invitation hash. An
 entry names secrets, versions, how values were read, roles, and token names and access.
-
-Known gap: a deleted project leaves the read models (its row is removed), and no index
-maps an org to the projects it once had, so a deleted project's events (its
-`project.deleted` included) are no longer found for the org log.
 """
 
 from __future__ import annotations
@@ -49,6 +45,7 @@ from sigillo.domain.events import (
 from sigillo.domain.projections.rows import (
     ApiTokenRow,
     EnvironmentRow,
+    OrgProjectRow,
     ProjectRow,
     UserRow,
 )
@@ -173,19 +170,20 @@ class AuditService:
         secret: str | None = None,
         actor: str | None = None,
     ) -> AuditPage:
-        """The org's own events, its projects' and their environments' (deleted
-        environments included). The caller has checked that the requester is a member."""
+        """The org's own events, its projects' and their environments' (deleted projects
+        and environments included). The caller has checked that the requester is a member."""
         keep = _filter(secret, actor)
         places: dict[str, _Place] = {org_stream(org_id): _Place(org_id)}
         tokens = _Tokens([])
-        for project in await self._store.select(ProjectRow, "org_id", org_id):
-            project_events = await self._store.read_stream(project_stream(project.id))
+        for project in await self._store.select(OrgProjectRow, "org_id", org_id):
+            project_id = project.project_id
+            project_events = await self._store.read_stream(project_stream(project_id))
             tokens.learn(project_events)
-            places[project_stream(project.id)] = _Place(org_id, project.id)
+            places[project_stream(project_id)] = _Place(org_id, project_id)
             for recorded in project_events:
                 if isinstance(recorded.event, EnvironmentCreated):
                     env_id = recorded.event.environment_id
-                    place = _Place(org_id, project.id, env_id)
+                    place = _Place(org_id, project_id, env_id)
                     places[environment_stream(env_id)] = places[reads_stream(env_id)] = place
         streams = [s for s, p in places.items() if secret is None or p.environment_id]
         found = await self._page(streams, before, limit, keep)

@@ -28,6 +28,7 @@ __all__ = [
     "Invitations",
     "KeyUsage",
     "Memberships",
+    "OrgProjects",
     "Orgs",
     "Passwords",
     "ProjectionCheckpoints",
@@ -69,6 +70,16 @@ class Projects(Table, tablename="projects"):
     name = Varchar(length=100)
     created_at = BigInt()
     updated_at = BigInt()
+    position = BigInt()
+
+
+class OrgProjects(Table, tablename="org_projects"):
+    """Every project an org ever had; rows outlive their project and its org (the org audit
+    log reads a deleted project's streams through them)."""
+
+    project_id = Varchar(length=ID, primary_key=True)
+    org_id = Varchar(length=ID, index=True)
+    created_at = BigInt()
     position = BigInt()
 
 
@@ -229,6 +240,7 @@ TABLES: list[type[Table]] = [
     Events,
     Orgs,
     Projects,
+    OrgProjects,
     Environments,
     CurrentSecrets,
     KeyUsage,

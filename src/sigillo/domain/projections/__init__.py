@@ -8,7 +8,7 @@ the whole log through the same function into MemoryTables.
 from __future__ import annotations
 
 from sigillo.domain.events import RecordedEvent
-from sigillo.domain.projections import access, catalog, current_secrets
+from sigillo.domain.projections import access, catalog, current_secrets, org_projects
 from sigillo.domain.projections.rows import (
     ApiTokenRow,
     CurrentSecretRow,
@@ -17,6 +17,7 @@ from sigillo.domain.projections.rows import (
     KeyUsageRow,
     MembershipRow,
     Op,
+    OrgProjectRow,
     OrgRow,
     ProjectRow,
     Row,
@@ -29,6 +30,7 @@ __all__ = ["TABLES", "apply"]
 TABLES: tuple[type[Row], ...] = (
     OrgRow,
     ProjectRow,
+    OrgProjectRow,
     EnvironmentRow,
     CurrentSecretRow,
     KeyUsageRow,
@@ -44,4 +46,5 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
         *catalog.apply(view, recorded),
         *current_secrets.apply(view, recorded),
         *access.apply(view, recorded),
+        *org_projects.apply(view, recorded),
     ]

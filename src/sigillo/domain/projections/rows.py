@@ -21,6 +21,7 @@ __all__ = [
     "KeyUsageRow",
     "MembershipRow",
     "Op",
+    "OrgProjectRow",
     "OrgRow",
     "ProjectRow",
     "Put",
@@ -61,6 +62,20 @@ class ProjectRow(Row, frozen=True):
     name: str
     created_at: int
     updated_at: int
+    position: int
+
+
+class OrgProjectRow(Row, frozen=True):
+    """Every project an org ever had: written when the project is created and never removed,
+    not when the project is deleted, nor when its org is. The log keeps a deleted project's
+    events; this is how the org's audit log still finds its streams."""
+
+    table: ClassVar[str] = "org_projects"
+    key: ClassVar[tuple[str, ...]] = ("project_id",)
+    order: ClassVar[str] = "position"
+    project_id: str
+    org_id: str
+    created_at: int
     position: int
 
 
