@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from sigillo.api.allow import answer_options
 from sigillo.api.errors import EXCEPTION_HANDLERS
 from sigillo.api.hosts import WILDCARD_BINDS, AllowedHosts, allowed_hosts
 from sigillo.api.openapi import document_errors, openapi_config
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             | ({"services": services} if services else {})
         ),
         guards=[rate_limited],
+        before_request=answer_options,  # OPTIONS: 204 with every method of the path
         openapi_config=openapi_config(),
         middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings))],
         logging_config=None,  # the process configures logging once (server_commands)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+from collections.abc import Callable
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sigillo.api import openapi
+from sigillo.crypto.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from sigillo.crypto.tokens import USER_CODE_ALPHABET, USER_CODE_LENGTH, normalize_user_code
+from sigillo.domain.errors import InvalidInput
+from sigillo.domain.values import display_name, email, slug
 from tests.api.conftest import Api
 
 
@@ -60,3 +70,62 @@ async def test_every_operation_documents_its_errors_with_the_error_schema(api: A
                 assert "404" in errors, (method, path)
     sign_in = document["paths"]["/api/auth/sign-in/email"]["post"]["responses"]
     assert {"401", "422", "429"} <= set(sign_in)
+
+
+# The document's patterns against the validators they describe: the same strings pass both
+# (schemathesis's positive_data_acceptance and negative_data_rejection rely on it).
+_SPACES = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+_EDGES = list("aZ09.@-_ éßİ\x00\x01\x1b\x1f\x7f\x85\u2028🎉BCDFbcdfAE")
+_CHARACTERS = st.sampled_from(_SPACES + _EDGES) | st.characters(exclude_categories=["Cs"])
+
+
+def _texts(bound: int) -> st.SearchStrategy[str]:
+    """Short strings, and strings about `bound` long, of characters near every rule's edge."""
+    return st.text(_CHARACTERS, max_size=12) | st.text(
+        _CHARACTERS, min_size=bound - 3, max_size=bound + 3
+    )
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """JSON Schema's reading: `$` is the end of the string (Python's also allows a final LF)."""
+    return re.search(pattern.removesuffix("$") + r"\Z", value) is not None
+
+
+def _accepted(validate: Callable[[str], object], value: str) -> bool:
+    try:
+        return validate(value) is not None
+    except InvalidInput:
+        return False
+
+
+_RULES = {
+    "display_name": (openapi.DISPLAY_NAME_PATTERN, display_name, 100),
+    "slug": (openapi.SLUG_PATTERN, slug, 63),
+    "email": (openapi.EMAIL_PATTERN, email, 254),
+    "user_code": (openapi.USER_CODE_PATTERN, normalize_user_code, 16),
+}
+
+
+@pytest.mark.parametrize("rule", _RULES)
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_a_pattern_matches_what_its_validator_accepts(rule: str, data: st.DataObject) -> None:
+    pattern, validate, bound = _RULES[rule]
+    value = data.draw(_texts(bound))
+    assert _matches(pattern, value) == _accepted(validate, value)
+
+
+@pytest.mark.parametrize("rule", _RULES)
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_what_a_pattern_generates_its_validator_accepts(rule: str, data: st.DataObject) -> None:
+    pattern, validate, _ = _RULES[rule]
+    value = data.draw(st.from_regex(pattern.removesuffix("$") + r"\Z"))
+    assert _accepted(validate, value), repr(value)
+
+
+def test_the_documented_limits_are_the_servers() -> None:
+    assert openapi.PASSWORD_LENGTHS == (MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
+    assert openapi.USER_CODE_ALPHABET == USER_CODE_ALPHABET
+    assert _matches(openapi.USER_CODE_PATTERN, "B" * USER_CODE_LENGTH)
+    assert not _matches(openapi.USER_CODE_PATTERN, "B" * (USER_CODE_LENGTH + 1))

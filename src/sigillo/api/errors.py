@@ -12,12 +12,14 @@ from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
+    MethodNotAllowedException,
     SerializationException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from sigillo.api.allow import allow_value
 from sigillo.domain.errors import (
     Conflict,
     DecryptionError,
@@ -72,7 +74,13 @@ def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dic
     if isinstance(error, ClientException) and isinstance(error.__cause__, SerializationException):
         detail = [{"field": "body", "message": "must be a JSON document"}]
         return _json(422, {"error": "validation failed", "detail": detail})
-    return _json(error.status_code, {"error": str(error.detail).lower()}, error.headers)
+    headers = dict(error.headers or {})
+    if isinstance(error, MethodNotAllowedException):
+        # The router names every method of the path; written as OPTIONS answers write it.
+        found = [value for name, value in headers.items() if name.lower() == "allow"]
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["Allow"] = allow_value(",".join(found).split(","))
+    return _json(error.status_code, {"error": str(error.detail).lower()}, headers)
 
 
 def _detail(extra: Any) -> list[dict[str, str]]:

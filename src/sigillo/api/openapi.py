@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
@@ -10,6 +11,8 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OAuthFlow,
+    OAuthFlows,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -23,9 +26,23 @@ from litestar.routes import HTTPRoute
 
 from sigillo import __version__
 from sigillo.domain.formats import FORMATS
-from sigillo.domain.values import SECRET_NAME_PATTERN
+from sigillo.domain.values import (
+    MAX_DISPLAY_NAME,
+    MAX_NAME_LENGTH,
+    MAX_VALUE_BYTES,
+    SECRET_NAME_PATTERN,
+)
 
-__all__ = ["document_errors", "openapi_config"]
+__all__ = [
+    "DISPLAY_NAME_PATTERN",
+    "EMAIL_PATTERN",
+    "PASSWORD_LENGTHS",
+    "SLUG_PATTERN",
+    "USER_CODE_ALPHABET",
+    "USER_CODE_PATTERN",
+    "document_errors",
+    "openapi_config",
+]
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -46,12 +63,47 @@ def openapi_config() -> OpenAPIConfig:
             SwaggerRenderPlugin(path="/docs"),
         ],
         components=Components(
-            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer"),
+                "device": _DEVICE_FLOW,
+            }
         ),
         security=[{"bearer": []}],
         create_examples=False,
     )
 
+
+@dataclass
+class _DeviceFlows(OAuthFlows):
+    """OpenAPI 3.1 names no device flow: 3.2's `deviceAuthorization`, as an extension."""
+
+    device: OAuthFlow | None = field(default=None, metadata={"alias": "x-deviceAuthorization"})
+
+
+@dataclass
+class _DeviceFlow(OAuthFlow):
+    device_authorization_url: str | None = None
+
+
+# How `sigillo login` gets its session token (RFC 8628). No operation asks for this scheme:
+# the token it issues is sent as `bearer`. It says which operation is a token endpoint,
+# where a well-formed request is refused with 400 and an OAuth error code (an unknown,
+# pending or expired device code).
+_DEVICE_FLOW = SecurityScheme(
+    type="oauth2",
+    description=(
+        "The device authorization grant (RFC 8628): POST /api/auth/device/code, approval by "
+        "a signed-in user, then POST /api/auth/device/token until it answers a session token, "
+        "used as `Authorization: Bearer`."
+    ),
+    flows=_DeviceFlows(
+        device=_DeviceFlow(
+            device_authorization_url="/api/auth/device/code",
+            token_url="/api/auth/device/token",  # noqa: S106 (a path, not a password)
+            scopes={},
+        )
+    ),
+)
 
 _ERROR = Schema(
     type=OpenAPIType.OBJECT,
@@ -84,19 +136,52 @@ _MEANING = {
     503: "The database is unreachable",
 }
 _AUTHENTICATED = {"principal", "session_principal"}
-_TEXT = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+# A download's body by its Content-Type (domain/formats.py), each as a client reads it.
+_DOWNLOAD_TREE = "DownloadTree"
 _DOWNLOAD = OpenAPIResponse(
     description="Every live value in the chosen format (behaviour.md 7)",
     content={
         "application/json": OpenAPIMediaType(
+            schema=Reference(f"#/components/schemas/{_DOWNLOAD_TREE}")
+        ),
+        "text/plain": OpenAPIMediaType(
             schema=Schema(
-                type=OpenAPIType.OBJECT,
-                description="json: name to value; dotnet-json: nested objects",
+                type=OpenAPIType.STRING,
+                description="env, env-no-quotes, docker: one `NAME=value` line each",
             )
         ),
-        "text/plain": _TEXT,
-        "text/yaml": _TEXT,
+        "text/yaml": OpenAPIMediaType(
+            schema=Schema(
+                one_of=[
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        additional_properties=Schema(type=OpenAPIType.STRING),
+                    ),
+                    Schema(type=OpenAPIType.NULL),
+                ],
+                description="yaml: a mapping of names to values; with no secrets, an empty "
+                "document (null)",
+            )
+        ),
+        "application/octet-stream": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.STRING,
+                content_media_type="application/octet-stream",
+                description="xargs: each name and value followed by a NUL byte",
+            )
+        ),
     },
+)
+_TREE = Schema(
+    type=OpenAPIType.OBJECT,
+    additional_properties=Schema(
+        one_of=[
+            Schema(type=OpenAPIType.STRING),
+            Reference(f"#/components/schemas/{_DOWNLOAD_TREE}"),
+        ]
+    ),
+    description="json: each name with its value; dotnet-json: the names split at `__` into "
+    "nested objects",
 )
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -104,11 +189,14 @@ _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 def document_errors(app: Litestar) -> None:
     """Replace Litestar's generic error responses with the errors each operation can
     really answer, all with the `Error` schema. Derived from the handlers, so a new route
-    is documented without anyone remembering to."""
+    is documented without anyone remembering to. Also says what Litestar cannot tell from
+    the types: the rules of parameters and bodies, and the download formats' bodies."""
     schema = app.openapi_schema
     if schema.components.schemas is None:
         schema.components.schemas = {}
     schema.components.schemas["Error"] = _ERROR
+    schema.components.schemas[_DOWNLOAD_TREE] = _TREE
+    _describe_bodies(schema.components.schemas)
     handlers: dict[tuple[str, str], HTTPRouteHandler] = {
         (path, str(method)): handler
         for route in app.routes
@@ -161,12 +249,105 @@ def _statuses(handler: HTTPRouteHandler, operation: Operation, method: str) -> l
     return sorted(codes)
 
 
-# What the handlers check beyond the parameter's type, said in the document so a client
-# (or a fuzzer) knows a valid request from an invalid one.
+# What the server checks beyond a value's type (domain/values.py, the services), said in the
+# document so a client (or a fuzzer) knows a valid request from an invalid one: a string
+# matches a pattern exactly when the server accepts it (tests/api/test_openapi.py). Written
+# so that Python, ECMA-262 and Rust read them alike: `$` ends the string, and no `\s`, whose
+# meaning differs between them; white space is what Python's `str.strip()` removes.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_PADDING = f"[{_SPACE}]*"
+_VISIBLE = rf"[^\x00-\x1f{_SPACE}]"  # neither a control character nor white space
+
+# display_name(): 1-100 characters once trimmed, none of them a control character.
+DISPLAY_NAME_PATTERN = (
+    rf"^{_PADDING}{_VISIBLE}(?:[^\x00-\x1f]{{0,{MAX_DISPLAY_NAME - 2}}}{_VISIBLE})?{_PADDING}$"
+)
+# slug()
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# email(): trimmed, one `@` after something, a `.` after it, no space or control character,
+# at most 254 characters (counted before lower-casing: only U+0130 grows then, by one).
+_ADDRESS = rf"[^\x00-\x1f{_SPACE}@]"
+EMAIL_PATTERN = (
+    rf"^{_PADDING}(?={_VISIBLE}{{1,254}}[{_SPACE}]*$)"
+    rf"{_ADDRESS}+@{_ADDRESS}*\.{_ADDRESS}*{_PADDING}$"
+)
+# A user code as typed (crypto/tokens.py normalize_user_code): 8 letters of the alphabet in
+# either case; dashes and spaces anywhere, white space around.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+_LETTER = f"[{USER_CODE_ALPHABET}{USER_CODE_ALPHABET.lower()}]"
+USER_CODE_PATTERN = rf"^{_PADDING}[- ]*(?:{_LETTER}[- ]*){{8}}{_PADDING}$"
+# crypto/passwords.py check_password_policy
+PASSWORD_LENGTHS = (12, 1024)
+
+_SECRET_NAME = Schema(
+    type=OpenAPIType.STRING, pattern=f"^{SECRET_NAME_PATTERN}$", max_length=MAX_NAME_LENGTH
+)
+# The one rule a schema cannot say exactly: the limit is on UTF-8 bytes, `maxLength` counts
+# characters (a value of non-ASCII characters may pass it and still be refused).
+_SECRET_VALUE = Schema(
+    type=OpenAPIType.STRING,
+    pattern=r"^[^\x00]*$",
+    max_length=MAX_VALUE_BYTES,
+    description=f"No NUL; at most {MAX_VALUE_BYTES} bytes once encoded as UTF-8",
+)
+_DISPLAY_NAME = Schema(
+    type=OpenAPIType.STRING,
+    pattern=DISPLAY_NAME_PATTERN,
+    description=f"1-{MAX_DISPLAY_NAME} characters once trimmed, no control characters",
+)
+_SLUG = Schema(type=OpenAPIType.STRING, pattern=SLUG_PATTERN)
+_EMAIL = Schema(type=OpenAPIType.STRING, pattern=EMAIL_PATTERN)
+_PASSWORD = Schema(
+    type=OpenAPIType.STRING, min_length=PASSWORD_LENGTHS[0], max_length=PASSWORD_LENGTHS[1]
+)
+_USER_CODE = Schema(type=OpenAPIType.STRING, pattern=USER_CODE_PATTERN, max_length=32)
+
+
+def _or_not_given(schema: Schema) -> Schema:
+    """Omitted, null and "" all mean "not given" [D9]."""
+    return Schema(
+        any_of=[schema, Schema(type=OpenAPIType.NULL), Schema(type=OpenAPIType.STRING, const="")]
+    )
+
+
 _PARAMETER_RULES: dict[str, dict[str, object]] = {
-    "name": {"pattern": f"^{SECRET_NAME_PATTERN}$", "max_length": 256},
-    "secret": {"pattern": f"^{SECRET_NAME_PATTERN}$", "max_length": 256},
+    "name": {"pattern": _SECRET_NAME.pattern, "max_length": MAX_NAME_LENGTH},
+    "secret": {"pattern": _SECRET_NAME.pattern, "max_length": MAX_NAME_LENGTH},
     "format": {"enum": list(FORMATS)},
+    "user_code": {"pattern": USER_CODE_PATTERN},
+}
+
+# Each request body's fields, by component: the schema that replaces the one of its type.
+_BODY_RULES: dict[str, dict[str, Schema]] = {
+    "CreateOrgBody": {"name": _DISPLAY_NAME},
+    "CreateProjectBody": {"name": _DISPLAY_NAME},
+    "RenameProjectBody": {"name": _DISPLAY_NAME},
+    "CreateEnvironmentBody": {"name": _DISPLAY_NAME, "slug": _SLUG},
+    "ChangeEnvironmentBody": {
+        "name": _or_not_given(_DISPLAY_NAME),
+        "slug": _or_not_given(_SLUG),
+    },
+    "CreateToken": {"name": _DISPLAY_NAME},
+    "SignUpBody": {"email": _EMAIL, "password": _PASSWORD, "name": _DISPLAY_NAME},
+    "SetupBody": {"email": _EMAIL, "password": _PASSWORD, "name": _DISPLAY_NAME},
+    "SetSecret": {"name": _SECRET_NAME, "value": _SECRET_VALUE},
+    "SetSecrets": {
+        "secrets": Schema(
+            type=OpenAPIType.OBJECT,
+            property_names=_SECRET_NAME,
+            additional_properties=_SECRET_VALUE,
+        )
+    },
+    "Decision": {"userCode": _USER_CODE},
+}
+# ...and what a body needs as a whole: a rename names a new name or a new slug.
+_BODY_WHOLE: dict[str, dict[str, object]] = {
+    "ChangeEnvironmentBody": {
+        "any_of": [
+            Schema(required=["name"], properties={"name": _DISPLAY_NAME}),
+            Schema(required=["slug"], properties={"slug": _SLUG}),
+        ]
+    },
 }
 
 
@@ -175,8 +356,23 @@ def _constrain(parameters: list[Parameter | Reference]) -> None:
         rules = _PARAMETER_RULES.get(getattr(parameter, "name", ""))
         target = getattr(parameter, "schema", None)
         if rules and isinstance(target, Schema):
-            for field, value in rules.items():
-                setattr(target, field, value)
+            for key, value in rules.items():
+                setattr(target, key, value)
+
+
+def _describe_bodies(schemas: Mapping[str, Schema | Reference]) -> None:
+    """Apply `_BODY_RULES` and `_BODY_WHOLE`; a rule naming no field is a mistake (KeyError)."""
+    for name, fields in _BODY_RULES.items():
+        component = schemas[name]
+        assert isinstance(component, Schema)
+        assert component.properties is not None
+        for field_name, rule in fields.items():
+            if field_name not in component.properties:
+                raise KeyError(f"{name}.{field_name}")
+            component.properties[field_name] = rule
+    for name, rules in _BODY_WHOLE.items():
+        for key, value in rules.items():
+            setattr(schemas[name], key, value)
 
 
 def _close_body(handler: HTTPRouteHandler, schemas: Mapping[str, Schema | Reference]) -> None:
