@@ -376,8 +376,8 @@ async def time_parts(database_url: str, data_dir: Path, seeded: Seeded, rounds: 
         steps = {
             "token authentication (SHA-256 + SELECT api_tokens)": authenticate,
             "environment lookup (SELECT environments)": find_environment,
-            f"current secrets (SELECT {SECRETS} current_secrets rows)": current,
-            "audit append (secrets.read: write transaction, commit)": audit_append,
+            "current secrets (stream version; rows kept while it stays)": current,
+            "audit append (one secrets.read alone: transaction, commit)": audit_append,
             f"decrypt {SECRETS} values (AES-256-GCM)": decrypt,
             "render json": render_json,
         }
@@ -402,8 +402,8 @@ STEPS = (
     ("    token authentication (principal)", "sigillo/api/auth.py", "principal"),
     ("      of which SHA-256 of the key", "sigillo/crypto/tokens.py", "hash_api_token"),
     ("    environment lookup", "sigillo/services/catalog.py", "find_environment"),
-    ("    current secrets (fetch + row decoding)", "sigillo/services/secrets.py", "current"),
-    ("    audit append (write transaction)", "sigillo/store/event_store.py", "append"),
+    ("    current secrets (version, rows if moved)", "sigillo/services/secrets.py", "current"),
+    ("    audit append (group commit)", "sigillo/services/group_commit.py", "append"),
     ("    decrypt (keyring, AAD, AES-GCM)", "sigillo/services/secrets.py", "open"),
     ("    render json", "sigillo/domain/formats.py", "render"),
 )  # fmt: skip

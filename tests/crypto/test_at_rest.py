@@ -30,6 +30,9 @@ from sigillo.domain.events import Actor, SealedValue
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.server import open_services
 from sigillo.services.container import Services
+from sigillo.services.ids import Clock, UlidFactory
+from sigillo.services.secrets import SecretsService
+from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.database import Database, sqlite_path
 
@@ -196,19 +199,28 @@ TAMPERINGS = {
 
 @pytest.mark.asyncio
 async def test_tampered_rows_do_not_decrypt(world: World, database: Database) -> None:
-    secrets = world.services.secrets
-    await secrets.set(world.dev.id, {"API_KEY": "the-real-value"}, ALICE)
+    await world.services.secrets.set(world.dev.id, {"API_KEY": "the-real-value"}, ALICE)
     original = await _sealed(database, world.dev.id, "API_KEY")
     for label, tamper in TAMPERINGS.items():
         await _overwrite(database, world.dev.id, "API_KEY", tamper(*original))
         try:
-            value = await secrets.value(world.dev.id, "API_KEY", ALICE)
+            value = await _fresh_secrets(world).value(world.dev.id, "API_KEY", ALICE)
         except DecryptionError:
             pass
         else:
             pytest.fail(f"{label}: a tampered row decrypted to {value!r}")
         await _overwrite(database, world.dev.id, "API_KEY", original)
-        assert await secrets.value(world.dev.id, "API_KEY", ALICE) == "the-real-value", label
+        assert (
+            await _fresh_secrets(world).value(world.dev.id, "API_KEY", ALICE) == "the-real-value"
+        ), label
+
+
+def _fresh_secrets(world: World) -> SecretsService:
+    """The secrets service of a server that has not read the environment yet. A running
+    one keeps live rows while the environment's stream stays at the same version
+    (services/recent_rows.py), and an edit behind the log's back does not move it."""
+    store = world.services.store
+    return SecretsService(store, Keyring([world.key]), Writer(store, Clock(), UlidFactory()))
 
 
 # -- the event log holds ciphertext only ----------------------------------------------------

@@ -31,7 +31,7 @@ from sigillo.domain.projections.rows import (
     ProjectRow,
 )
 from sigillo.domain.streams import environment_stream, org_stream, project_stream
-from sigillo.services.ports import EventStore
+from sigillo.services.ports import Append, EventStore
 from tests.store.helpers import (
     ALICE,
     BOB,
@@ -158,6 +158,46 @@ async def test_expected_version_none_appends_at_the_end(store: EventStore) -> No
     await store.append("other", None, _orgs(1))
     then = await store.append("s", None, _orgs(3))
     assert [(e.position, e.version) for e in then] == [(4, 3), (5, 4), (6, 5)]
+
+
+async def test_append_many_numbers_several_streams_in_one_transaction(store: EventStore) -> None:
+    await store.append("a", 0, _orgs(1))
+    a, b, a_again = _orgs(2), _orgs(1), _orgs(1)
+    recorded = await store.append_many(
+        [Append("a", 1, a), Append("b", None, b), Append("a", 3, a_again)]
+    )
+    assert recorded == [
+        _expected(2, "a", 2, a),
+        _expected(4, "b", 1, b),
+        _expected(5, "a", 4, a_again),
+    ]
+    assert await store.read_all() == [
+        *(await store.read_stream("a"))[:1],
+        *recorded[0],
+        *recorded[1],
+        *recorded[2],
+    ]
+    assert await store.append_many([]) == []
+    assert await store.append_many([Append("c", None, [])]) == [[]]
+
+
+async def test_append_many_is_all_or_nothing(store: EventStore) -> None:
+    await store.append("a", 0, _orgs(2))
+    before = await store.read_all()
+    # The second part expects a version the stream has no longer once the first landed.
+    with pytest.raises(ConcurrencyError):
+        await store.append_many(
+            [Append("b", None, _orgs(1)), Append("a", 2, _orgs(1)), Append("a", 2, _orgs(1))]
+        )
+    [twice] = _orgs(1)
+    with pytest.raises(Conflict, match="duplicate id"):
+        await store.append_many([Append("b", None, [twice]), Append("c", None, [twice])])
+    assert await store.read_all() == before
+    assert await store.stream_version("b") == 0
+    # Nothing was half-done: no row, no hole in the numbering.
+    assert await store.get(OrgRow, (twice.event.org_id,)) is None
+    [next_one] = await store.append("b", 0, _orgs(1))
+    assert (next_one.position, next_one.version) == (3, 1)
 
 
 async def test_empty_append_is_a_no_op(store: EventStore) -> None:

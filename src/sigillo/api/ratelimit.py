@@ -98,8 +98,11 @@ def _within(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def rate_limited(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard: counts requests to handlers that name a limit."""
+async def rate_limited(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The app-wide guard: counts requests to handlers that name a limit. Async although it
+    never waits: Litestar runs a synchronous guard in a worker thread, on every request."""
     limit = handler.opt.get("rate_limit")
     if limit is None:
         return

@@ -11,7 +11,17 @@ import hashlib
 import os
 from collections.abc import Sequence
 
-from sigillo.crypto.aead import FORMAT, KEY_BYTES, NONCE_BYTES, associated_data, decrypt, encrypt
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sigillo.crypto.aead import (
+    FORMAT,
+    KEY_BYTES,
+    NONCE_BYTES,
+    associated_data,
+    decrypt,
+    encrypt,
+    secret_associated_data,
+)
 from sigillo.domain.errors import DecryptionError
 from sigillo.domain.events import SealedValue
 
@@ -33,7 +43,7 @@ class Keyring:
         for key in keys:
             if len(key) != KEY_BYTES:
                 raise ValueError("AES-256-GCM keys are 32 bytes")
-        self._keys = {key_id_of(key): key for key in keys}
+        self._keys = {key_id_of(key): AESGCM(key) for key in keys}
         self.primary_key_id = key_id_of(keys[0])
         self.key_ids = frozenset(self._keys)
 
@@ -41,12 +51,10 @@ class Keyring:
         return f"Keyring(primary={self.primary_key_id!r}, keys={len(self._keys)})"
 
     def seal(self, plaintext: str, *, environment_id: str, name: str) -> SealedValue:
-        return self._seal(
-            plaintext.encode("utf-8"), associated_data("secret", environment_id, name)
-        )
+        return self._seal(plaintext.encode("utf-8"), secret_associated_data(environment_id, name))
 
     def open(self, sealed: SealedValue, *, environment_id: str, name: str) -> str:
-        aad = associated_data("secret", environment_id, name, format=sealed.format)
+        aad = secret_associated_data(environment_id, name, sealed.format)
         return self._open(sealed, aad).decode("utf-8")
 
     def seal_check(self) -> SealedValue:

@@ -6,7 +6,8 @@ items of the replayed mapping, so names are unique; each pair is rendered as giv
 `dotnet-json` merges, by its own rule in 7.3). Names are assumed to have passed
 `values.secret_name` and values `values.secret_value` (no NUL, no lone surrogates).
 
-"The value as a JSON string" (7.1) is `json.dumps(value, ensure_ascii=False)`: it escapes
+"The value as a JSON string" (7.1) is `json.dumps(value, ensure_ascii=False)` (computed by
+its C core, `json.encoder.encode_basestring`): it escapes
 `"`, `\\`, LF, CR, TAB, backspace and form feed by their short forms, every other
 character U+0000-U+001F as lowercase `\\u00xx`, and leaves `/`, DEL, C1 controls,
 U+2028/U+2029 and all non-ASCII text as they are. That is exactly the rule of 7.1
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring
 from typing import Final, TypeAlias
 
 import msgspec
@@ -67,8 +69,7 @@ def render(format: str, secrets: Pairs) -> Rendered:
     return Rendered(body=renderer(secrets).encode("utf-8"), content_type=_CONTENT_TYPES[format])
 
 
-def _json_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+_json_string: Final[Callable[[str], str]] = encode_basestring
 
 
 def _lines(entries: Sequence[str]) -> str:

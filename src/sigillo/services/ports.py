@@ -13,6 +13,7 @@ from sigillo.domain.projections.rows import Row
 
 __all__ = [
     "AccountStore",
+    "Append",
     "Cipher",
     "Credentials",
     "Database",
@@ -27,6 +28,14 @@ __all__ = [
 
 
 R = TypeVar("R", bound=Row)
+
+
+class Append(msgspec.Struct, frozen=True):
+    """One stream's part of an atomic append: `expected_version` None appends at its end."""
+
+    stream: str
+    expected_version: int | None
+    events: Sequence[NewEvent]
 
 
 class RebuildReport(msgspec.Struct, frozen=True):
@@ -50,6 +59,11 @@ class EventStore(Protocol):
         Raises ConcurrencyError when the stream is not at `expected_version`, and Conflict
         when an event id is already in the log (or twice in `events`); nothing is appended.
         """
+        ...
+
+    async def append_many(self, appends: Sequence[Append]) -> list[list[RecordedEvent]]:
+        """Several appends in one transaction, in order, all or nothing: the recorded events
+        of each. Two appends to one stream check their versions one after the other."""
         ...
 
     async def stream_version(self, stream: str) -> int: ...

@@ -12,7 +12,9 @@ from sigillo.domain.projections.history import HistoryEntry, history
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name, secret_value
+from sigillo.services.group_commit import GroupCommit
 from sigillo.services.ports import Cipher, EventStore
+from sigillo.services.recent_rows import RecentRows
 from sigillo.services.writing import Writer
 
 __all__ = ["ReadHow", "SecretsService"]
@@ -29,6 +31,8 @@ _EMPTY_CIPHERTEXT_BYTES = {1: 16}
 class SecretsService:
     def __init__(self, store: EventStore, cipher: Cipher, writer: Writer) -> None:
         self._store, self._cipher, self._writer = store, cipher, writer
+        self._reads = GroupCommit(writer)
+        self._recent = RecentRows(store)
 
     async def set(
         self, environment_id: str, values: Mapping[str, str], actor: Actor
@@ -54,7 +58,7 @@ class SecretsService:
 
     async def current(self, environment_id: str) -> list[CurrentSecretRow]:
         """Live secrets in the order they became live; values stay sealed."""
-        return await self._store.select(CurrentSecretRow, "environment_id", environment_id)
+        return await self._recent.current(environment_id)
 
     async def all_names(self, project_id: str) -> list[str]:
         """The sorted union of the names live in any environment of the project
@@ -77,7 +81,8 @@ class SecretsService:
         self, environment_id: str, names: Sequence[str] | None, actor: Actor, how: ReadHow
     ) -> list[tuple[CurrentSecretRow, str]]:
         """Live secrets with their plaintext (all of them when `names` is None), in replay
-        order. The read is recorded before any value is decrypted: audit fails closed."""
+        order. The read is recorded before any value is decrypted: audit fails closed.
+        Reads arriving together are recorded in one transaction (services.group_commit)."""
         rows = await self.current(environment_id)
         if names is not None:
             wanted = {secret_name(name) for name in names}
@@ -85,7 +90,7 @@ class SecretsService:
             if len(rows) < len(wanted):
                 raise NotFound("secret")
         read = SecretsRead(environment_id, [row.name for row in rows], how)
-        await self._writer.append(reads_stream(environment_id), [read], actor)
+        await self._reads.append(reads_stream(environment_id), [read], actor)
         return [(row, self.open(row)) for row in rows]
 
     async def value(

@@ -13,15 +13,15 @@ from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sigillo.domain.codec import decode_event, encode_event, subject_of
-from sigillo.domain.errors import ConcurrencyError
 from sigillo.domain.events import Actor, NewEvent, RecordedEvent
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
 from sigillo.domain.projections.rows import Row
 from sigillo.domain.streams import environment_stream
-from sigillo.services.ports import RebuildReport
+from sigillo.services.ports import Append, RebuildReport
 from sigillo.store import rows_sql
 from sigillo.store.database import Database, Transaction
+from sigillo.store.numbering import number
 from sigillo.store.projector import Projector
 
 __all__ = ["EVENT_COLUMNS", "INSERT_EVENT", "SELECT_EVENTS", "SqlEventStore", "stored_row"]
@@ -76,27 +76,22 @@ class SqlEventStore:
     async def append(
         self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
     ) -> list[RecordedEvent]:
-        if not events:
-            return []
+        [recorded] = await self.append_many([Append(stream, expected_version, events)])
+        return recorded
+
+    async def append_many(self, appends: Sequence[Append]) -> list[list[RecordedEvent]]:
+        if not any(append.events for append in appends):
+            return [[] for _ in appends]
         async with self._db.writing() as tx:
-            version = await _scalar(
-                tx, "SELECT MAX(version) FROM events WHERE stream_id = $1", stream
-            )
-            if expected_version is not None and version != expected_version:
-                raise ConcurrencyError(stream, expected_version, version)
-            position = await _scalar(tx, "SELECT MAX(position) FROM events")
-            recorded = [
-                RecordedEvent(
-                    position + i, stream, version + i, e.event_id, e.occurred_at, e.actor, e.event
-                )
-                for i, e in enumerate(events, 1)
-            ]
+            position, versions = await _heads(tx, sorted({a.stream for a in appends}))
+            results = number(appends, position, versions)
+            recorded = [event for events in results for event in events]
             await tx.executemany(INSERT_EVENT, [stored_row(event) for event in recorded])
             projector = Projector(tx)
             for event in recorded:
                 await projector.project(event)
             await tx.execute(_CHECKPOINT, recorded[-1].position)
-        return recorded
+        return results
 
     async def stream_version(self, stream: str) -> int:
         rows = await self._db.fetch("SELECT MAX(version) FROM events WHERE stream_id = $1", stream)
@@ -209,6 +204,12 @@ def _backward_sql(
     return " UNION ALL ".join(terms) + " ORDER BY position DESC LIMIT $2", args
 
 
-async def _scalar(tx: Transaction, sql: str, *args: Any) -> int:
-    rows = await tx.fetch(sql, *args)
-    return rows[0][0] or 0
+async def _heads(tx: Transaction, streams: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """The log's last position and each stream's last version, in one statement."""
+    versions = ", ".join(
+        f"(SELECT MAX(version) FROM events WHERE stream_id = ${i})"
+        for i in range(1, len(streams) + 1)
+    )
+    [row] = await tx.fetch(f"SELECT (SELECT MAX(position) FROM events), {versions}", *streams)
+    position, *heads = row
+    return position or 0, {stream: head or 0 for stream, head in zip(streams, heads, strict=True)}

@@ -7,13 +7,14 @@ import copy
 from collections.abc import Collection, Sequence
 from typing import TypeVar
 
-from sigillo.domain.errors import ConcurrencyError, Conflict
+from sigillo.domain.errors import Conflict
 from sigillo.domain.events import NewEvent, RecordedEvent, SecretDeleted, SecretSet
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
 from sigillo.domain.projections.rows import Row
 from sigillo.domain.streams import environment_stream
-from sigillo.services.ports import RebuildReport
+from sigillo.services.ports import Append, RebuildReport
+from sigillo.store.numbering import number
 
 __all__ = ["MemoryEventStore"]
 
@@ -31,30 +32,25 @@ class MemoryEventStore:
     async def append(
         self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
     ) -> list[RecordedEvent]:
-        if not events:
-            return []
+        [recorded] = await self.append_many([Append(stream, expected_version, events)])
+        return recorded
+
+    async def append_many(self, appends: Sequence[Append]) -> list[list[RecordedEvent]]:
         async with self._lock:
-            version = self._versions.get(stream, 0)
-            if expected_version is not None and version != expected_version:
-                raise ConcurrencyError(stream, expected_version, version)
-            ids = [e.event_id for e in events]
+            ids = [e.event_id for append in appends for e in append.events]
             if len(set(ids)) < len(ids) or not self._event_ids.isdisjoint(ids):
                 raise Conflict("the write collides with stored data (a duplicate id)")
-            position = len(self._events)
-            recorded = [
-                RecordedEvent(
-                    position + i, stream, version + i, e.event_id, e.occurred_at, e.actor, e.event
-                )
-                for i, e in enumerate(events, 1)
-            ]
+            versions = dict(self._versions)
+            results = number(appends, len(self._events), versions)
+            recorded = [event for events in results for event in events]
             tables = copy.deepcopy(self._tables)  # all or nothing, like a transaction
             for event in recorded:
                 tables.project(event)
             self._tables = tables
             self._events.extend(recorded)
             self._event_ids.update(ids)
-            self._versions[stream] = recorded[-1].version
-        return recorded
+            self._versions = versions
+        return results
 
     async def stream_version(self, stream: str) -> int:
         return self._versions.get(stream, 0)

@@ -67,7 +67,7 @@ def values(row: Row) -> tuple[Any, ...]:
 
 
 def row_from(table: type[R], record: Sequence[Any]) -> R:
-    return table(*(bytes(v) if isinstance(v, memoryview) else v for v in record))
+    return table(*record)  # sqlite3 and asyncpg both give BLOB/bytea columns as bytes
 
 
 async def execute(tx: Transaction, op: Op) -> None:
