@@ -1,4 +1,4 @@
-"""`sigillo`: one executable for the server and, later, the client.
+"""`sigillo`: one executable for the client (sigillo.cli) and the server.
 
 Server commands (`server`, `admin …`) import the server stack only when they run, so the
 client's commands stay fast and light.
@@ -10,12 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sigillo import __version__
+from sigillo.cli.parser import add_commands, root_parser
 
 __all__ = ["main", "parser"]
 
 EXAMPLES = """\
 examples:
+  sigillo login                                    sign in through the browser
+  sigillo setup                                    pick the project and environment here
+  sigillo secrets set DATABASE_URL                 asks for the value
+  sigillo secrets download --format env > .env
   sigillo server                                   start on SQLite in ~/.sigillo/server
   sigillo server --port 9000 --data-dir ./data
   sigillo server --database-url postgresql://user@db.internal/sigillo
@@ -23,6 +27,22 @@ examples:
   sigillo admin rebuild-projections --check        verify read models against the log
   printf %s "$PASSWORD" | sigillo admin create-user ada@example.com --password-stdin
 """
+
+
+ADMIN_EXAMPLES = {
+    "admin": "sigillo admin migrate --database-url postgresql://sigillo@db.internal/sigillo",
+    "migrate": "sigillo admin migrate --data-dir ./data",
+    "rebuild-projections": "sigillo admin rebuild-projections --check   (then without --check)",
+    "create-user": 'printf %s "$PASSWORD" | sigillo admin create-user ada@example.com '
+    "--password-stdin",
+}
+
+
+def _examples(name: str) -> dict[str, object]:
+    return {
+        "epilog": f"examples:\n  {ADMIN_EXAMPLES[name]}",
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
 
 
 def _database_options(command: argparse.ArgumentParser) -> None:
@@ -39,14 +59,8 @@ def _database_options(command: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="sigillo",
-        description="Sigillo: secrets for humans and AI agents, self-hosted.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    root.add_argument("--version", action="version", version=f"sigillo {__version__}")
-    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+    root, commands = root_parser(EXAMPLES)
+    add_commands(commands)
 
     server = commands.add_parser(
         "server",
@@ -58,11 +72,19 @@ def parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, help="port to listen on [$SIGILLO_PORT, 8080]")
     _database_options(server)
 
-    admin = commands.add_parser("admin", help="administer a server's database")
+    admin = commands.add_parser(
+        "admin", help="administer a server's database", **_examples("admin")
+    )
     tasks = admin.add_subparsers(dest="task", metavar="TASK", required=True)
-    _database_options(tasks.add_parser("migrate", help="apply pending database migrations"))
+    _database_options(
+        tasks.add_parser(
+            "migrate", help="apply pending database migrations", **_examples("migrate")
+        )
+    )
     rebuild = tasks.add_parser(
-        "rebuild-projections", help="replay the event log into fresh read models"
+        "rebuild-projections",
+        help="replay the event log into fresh read models",
+        **_examples("rebuild-projections"),
     )
     rebuild.add_argument(
         "--check", action="store_true", help="only compare; change nothing, exit 1 on a difference"
@@ -71,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     create_user = tasks.add_parser(
         "create-user",
         help="create a local account (the password is read from stdin, never from arguments)",
+        **_examples("create-user"),
     )
     create_user.add_argument("email")
     create_user.add_argument("--name", help="display name [the part of the email before @]")
@@ -86,9 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return 0
-    from sigillo.server_commands import run
+    if args.command in ("server", "admin"):
+        from sigillo.server_commands import run
 
-    return run(args)
+        return run(args)
+    from sigillo.cli.main import run as run_client
+
+    return run_client(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,520 @@
+"""`sigillo secrets …`: list, get, set, delete, download (behaviour.md 11.5-11.9) and
+upload (a Sigillo addition).
+
+Pipe-friendly output (10.8): when stdout is piped, `secrets` prints names only, `get` the
+value's bytes only and `set` the new event ids only, so that the next program gets data,
+not decoration. On a terminal the same answers are YAML-like blocks. `--json` prints the
+server's answer. Every string that comes from the server is printed through `quote` or
+`printable`, so a hostile name cannot drive the user's terminal.
+
+Values are precious: they are printed only by `get` and `download` (and only after the
+agent-shell guard of 11.6 let them through), never in an error, a note or the plan of
+`upload`. Writes made from a terminal first say who is writing where (the account, or
+"API token", and the org and project), because a mis-resolved project is the usual way
+a secret lands in the wrong place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any
+
+from sigillo.cli.agents import agent_guard, guard_message
+from sigillo.cli.client import Response, path
+from sigillo.cli.context import Context
+from sigillo.cli.errors import CliError
+from sigillo.cli.output import printable, quote, scalar
+from sigillo.cli.parser import FORMATS
+
+__all__ = ["delete", "download", "get", "list_", "set_", "upload"]
+
+NAME_RULE = "^[A-Za-z_][A-Za-z0-9_]*$"
+MAX_NAME_LENGTH = 256
+MAX_VALUE_BYTES = 64 * 1024  # the server's limit [D13]; checked here before anything is sent
+MAX_INPUT_BYTES = 10 * 1024 * 1024  # what is read from stdin or a file at most (11.7)
+STRIPPED_NOTE = "note: trailing newline stripped from piped stdin"
+EMPTY_NOTE = "note: setting empty value (fill in later via dashboard)"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# --- list (11.5) ----------------------------------------------------------------------
+
+
+def list_(ctx: Context) -> int:
+    """Piped: live names, one per line. Terminal: ids and names, with `empty:` for empty
+    values and `missing:` for names that other environments of the project have."""
+    environment = ctx.environment()
+    response = ctx.client.get(_secrets_path(ctx, environment))
+    document = _environment_answer(ctx, response, environment, "list secrets")
+    if ctx.args.json:
+        ctx.out.json(document)
+        return 0
+    items = [item for item in document.get("secrets") or [] if isinstance(item, dict)]
+    if not ctx.out.stdout_tty:
+        for item in items:
+            ctx.out.line(printable(str(item.get("name", ""))))
+        return 0
+    _print_listing(ctx, document.get("environmentId"), items, document.get("allNames") or [])
+    return 0
+
+
+def _print_listing(
+    ctx: Context, environment_id: object, items: list[dict[str, Any]], all_names: list[Any]
+) -> None:
+    out = ctx.out
+    out.block([("environment_id", environment_id)])
+    out.line("secrets:" if items else "secrets: []")
+    for item in items:
+        out.line(f"  - id: {scalar(item.get('id'))}")
+        out.line(f"    name: {quote(str(item.get('name', '')))}")
+        if item.get("isEmpty"):
+            out.line(f"    empty: true  {out.style('# value is empty string', 'yellow')}")
+    live = {item.get("name") for item in items}
+    missing = [str(name) for name in all_names if name not in live]
+    if missing:
+        out.line("missing:")
+        for name in missing:
+            out.line(f"  - name: {quote(name)}  {out.style('# not in this environment', 'red')}")
+
+
+# --- get (11.6) -----------------------------------------------------------------------
+
+
+def get(ctx: Context) -> int:
+    """The agent-shell guard first (a value must not reach an agent's context), then the
+    value: raw bytes when piped or `--raw`, else a three-line block."""
+    _agent_guard(ctx)
+    name = _checked_name(ctx.args.name)
+    if name == "download":
+        # GET …/secrets/download is the download route (behaviour.md 16).
+        raise CliError(
+            "a secret named download cannot be read on its own",
+            "  its value is part of: sigillo secrets download",
+        )
+    environment = ctx.environment()
+    response = ctx.client.get(_secrets_path(ctx, environment, name))
+    if not response.ok:
+        raise response.failure("get secret")
+    document = _answer(response, "get secret")
+    if ctx.args.json:
+        ctx.out.json(document)
+        return 0
+    value = document.get("value")
+    if not isinstance(value, str):
+        raise CliError("failed to get secret: the server's answer holds no value")
+    if ctx.args.raw or not ctx.out.stdout_tty:
+        ctx.out.write(value.encode() + (b"\n" if ctx.out.stdout_tty else b""))
+        return 0
+    ctx.out.block(
+        [
+            ("environment_id", document.get("environmentId")),
+            ("name", document.get("name", name)),
+            ("value", value),
+        ]
+    )
+    return 0
+
+
+# --- set (11.7) -----------------------------------------------------------------------
+
+
+def set_(ctx: Context) -> int:
+    """Write one value into each target environment in turn, going on after a failure;
+    exit 1 if any failed. The targets are resolved before the value is asked for, so a
+    typo in `-c` costs nothing to type again."""
+    name = _checked_name(ctx.args.name)
+    targets = ctx.environments()
+    if name == "download":
+        ctx.out.note(
+            "note: a secret named download can be set and deleted, but read only through "
+            "`sigillo secrets download`",
+            "dim",
+        )
+    _announce(ctx, targets)
+    value = _checked_value(_read_value(ctx, name))
+    answers: list[Any] = []
+    failed = False
+    for environment in targets:
+        response = ctx.client.request(
+            "POST", _secrets_path(ctx, environment), {"name": name, "value": value}
+        )
+        if response.ok:
+            answers.append(_report_set(ctx, _answer(response, "set secret")))
+            continue
+        failed = True
+        _report_failure(ctx, response, environment, f"set secret in {printable(environment)}")
+        if response.status == 401:
+            break  # the credential is refused: every other environment would say the same
+    _print_json(ctx, answers, several=len(targets) > 1)
+    return 1 if failed else 0
+
+
+def _read_value(ctx: Context, name: str) -> bytes:
+    """The argument; else a masked prompt when stdin is a terminal; else all of stdin."""
+    if ctx.args.value is not None:
+        return str(ctx.args.value).encode("utf-8", "surrogateescape")
+    if _stdin_is_tty():
+        from sigillo.cli.masked import read_masked  # only this path needs termios
+
+        typed = read_masked(name, ctx.out)
+        if not typed:
+            ctx.out.note(EMPTY_NOTE, "dim")
+        return typed
+    data = _read_stdin()
+    if data.count(b"\n") == 1 and data.endswith(b"\n"):
+        data = data[:-1]
+        ctx.out.note(STRIPPED_NOTE, "dim")
+    return data
+
+
+def _report_set(ctx: Context, document: dict[str, Any]) -> dict[str, Any]:
+    if ctx.args.json:
+        return document
+    if ctx.out.stdout_tty:
+        ctx.out.block(
+            [
+                ("ok", True),
+                ("environment_id", document.get("environmentId")),
+                ("id", document.get("id")),
+                ("name", document.get("name")),
+            ]
+        )
+    else:
+        ctx.out.line(printable(str(document.get("id", ""))))
+    return document
+
+
+# --- delete (11.8) --------------------------------------------------------------------
+
+
+def delete(ctx: Context) -> int:
+    """Same fan-out as set; each environment is reported as given (slug or id)."""
+    name = _checked_name(ctx.args.name)
+    targets = ctx.environments()
+    _announce(ctx, targets)
+    answers: list[Any] = []
+    failed = False
+    for environment in targets:
+        response = ctx.client.request("DELETE", _secrets_path(ctx, environment, name))
+        if response.ok:
+            document = _answer(response, "delete secret")
+            answers.append(document)
+            if not ctx.args.json:
+                ctx.out.block(
+                    [
+                        ("ok", True),
+                        ("environment_id", environment),
+                        ("name", document.get("name", name)),
+                    ]
+                )
+            continue
+        failed = True
+        _report_failure(ctx, response, environment, f"delete secret in {printable(environment)}")
+        if response.status == 401:
+            break
+    _print_json(ctx, answers, several=len(targets) > 1)
+    return 1 if failed else 0
+
+
+# --- download (11.9) ------------------------------------------------------------------
+
+
+def download(ctx: Context) -> int:
+    """The environment rendered in a format (7.1), written as 7.4 says: xargs unchanged,
+    every other format with its trailing line feeds replaced by exactly one."""
+    format = ctx.args.format
+    if format not in FORMATS:
+        raise CliError(
+            f"invalid download format '{printable(format)}' (expected: {', '.join(FORMATS)})"
+        )
+    _agent_guard(ctx)
+    environment = ctx.environment()
+    response = ctx.client.get(
+        _secrets_path(ctx, environment, "download"), query={"format": format}, accept="*/*"
+    )
+    if response.status == 404:
+        raise ctx.environment_not_found(environment)
+    if not response.ok:
+        raise response.failure("download secrets")
+    body = response.body if format == "xargs" else response.body.rstrip(b"\n") + b"\n"
+    ctx.out.write(body)
+    return 0
+
+
+# --- upload (Sigillo addition) --------------------------------------------------------
+
+
+def upload(ctx: Context) -> int:
+    """Set every secret of a .env, JSON or YAML file in one environment, all or nothing.
+
+    Before writing, the plan lists each name as `+` (new here) or `~` (exists here: its
+    value will be replaced). Values are neither printed nor downloaded to compare: reading
+    them would be an audited access to every secret for no gain. On a terminal the user
+    confirms; elsewhere `--yes` is required, so that a script never writes by accident.
+    """
+    targets = ctx.environments()
+    if len(targets) > 1:
+        raise CliError("upload writes one environment at a time", "  run it once per --env")
+    environment = targets[0]
+    label, secrets = _read_secrets_file(ctx)
+    live = _live_names(ctx, environment)
+    _announce(ctx, [environment])
+    _show_plan(ctx, label, environment, secrets, live)
+    if not ctx.args.yes:
+        _confirm(ctx, len(secrets), environment)
+    response = ctx.client.request("PUT", _secrets_path(ctx, environment), {"secrets": secrets})
+    document = _environment_answer(
+        ctx, response, environment, f"upload secrets to {printable(environment)}"
+    )
+    if ctx.args.json:
+        ctx.out.json(document)
+    elif ctx.out.stdout_tty:
+        ctx.out.success(f"Wrote {_count(len(secrets))} to {printable(environment)}")
+    else:
+        for name in document.get("secrets") or []:
+            ctx.out.line(printable(str(name)))
+    return 0
+
+
+def _read_secrets_file(ctx: Context) -> tuple[str, dict[str, str]]:
+    from sigillo.cli import secret_files  # only upload parses files
+
+    filename = str(ctx.args.file)
+    format = ctx.args.format or ("env" if filename == "-" else secret_files.format_for(filename))
+    label = "stdin" if filename == "-" else printable(filename)
+    data = _read_stdin() if filename == "-" else _read_file(filename, label)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{label} is not UTF-8 text") from None
+    try:
+        secrets = secret_files.parse(text, format)
+    except secret_files.FileError as error:
+        raise CliError(f"{label}: {error}") from None
+    if not secrets:
+        raise CliError(f"no secrets found in {label}", f"  expected {format} text")
+    _check_file_secrets(label, secrets)
+    return label, secrets
+
+
+def _read_file(filename: str, label: str) -> bytes:
+    try:
+        with open(filename, "rb") as file:
+            data = file.read(MAX_INPUT_BYTES + 1)
+    except OSError as error:
+        raise CliError(f"cannot read {label}: {error.strerror or type(error).__name__}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise CliError(f"{label} is larger than 10 MiB")
+    return data
+
+
+def _check_file_secrets(label: str, secrets: dict[str, str]) -> None:
+    """Every problem of the file at once, before anything is written; names only."""
+    bad = [name for name in secrets if not _valid_name(name)]
+    if bad:
+        raise CliError(
+            f"{label}: invalid secret name{'s' if len(bad) > 1 else ''}: "
+            + ", ".join(quote(name) for name in bad),
+            f"  names must match {NAME_RULE} (at most {MAX_NAME_LENGTH} characters)",
+        )
+    for name, value in secrets.items():
+        try:
+            problem = _value_problem(value.encode("utf-8"))
+        except UnicodeEncodeError:  # a JSON `\ud800` escape: not text the server can keep
+            problem = "is not valid Unicode text (a lone surrogate escape)"
+        if problem:
+            raise CliError(f"{label}: the value of {name} {problem}")
+
+
+def _live_names(ctx: Context, environment: str) -> set[str]:
+    response = ctx.client.get(_secrets_path(ctx, environment))
+    document = _environment_answer(ctx, response, environment, "list secrets")
+    return {
+        str(item.get("name"))
+        for item in document.get("secrets") or []
+        if isinstance(item, dict) and "name" in item
+    }
+
+
+def _show_plan(
+    ctx: Context, label: str, environment: str, secrets: dict[str, str], live: set[str]
+) -> None:
+    """On stderr, beside the question it leads to: stdout keeps the result alone."""
+    out = ctx.out
+    err = out.stderr
+    new = [name for name in secrets if name not in live]
+    replaced = [name for name in secrets if name in live]
+    out.note(
+        f"Upload {label} to {printable(environment)}: "
+        f"{len(new)} new, {len(replaced)} to be replaced"
+    )
+    for name in secrets:
+        if name in live:
+            out.note(f"  {out.style('~', 'yellow', stream=err)} {name}  will be replaced")
+        else:
+            out.note(f"  {out.style('+', 'green', stream=err)} {name}")
+    untouched = len(live - set(secrets))
+    if untouched:
+        out.note(f"  ({_count(untouched, 'other secret')} in {printable(environment)} untouched)")
+
+
+def _confirm(ctx: Context, count: int, environment: str) -> None:
+    if not (_stdin_is_tty() and ctx.out.stdout_tty):
+        raise CliError(
+            "not writing without confirmation: stdin and stdout are not both a terminal",
+            "  add --yes to write without asking",
+        )
+    err = ctx.out.stderr
+    question = f"Write {_count(count)} to {printable(environment)}? [y/N]"
+    err.write(f"{ctx.out.style('?', 'blue', stream=err)} {question} ")
+    err.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CliError("cancelled; nothing was written")
+
+
+def _count(number: int, noun: str = "secret") -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# --- shared ---------------------------------------------------------------------------
+
+
+def _secrets_path(ctx: Context, environment: str, *name: str) -> str:
+    project = ctx.resolved.project or ""
+    return path("projects", project, "environments", environment, "secrets", *name)
+
+
+def _agent_guard(ctx: Context) -> None:
+    """11.6: refuse to print values to a terminal an AI agent is driving."""
+    agent = agent_guard(ctx.env, force=bool(ctx.args.force), stdout_is_tty=ctx.out.stdout_tty)
+    if agent is not None:
+        raise CliError(guard_message(agent))
+
+
+def _valid_name(name: str) -> bool:
+    return len(name) <= MAX_NAME_LENGTH and _NAME.fullmatch(name) is not None
+
+
+def _checked_name(name: str) -> str:
+    """[D13]'s rule, checked before anything is asked or sent: a mistyped name must not
+    cost the user a typed-in secret."""
+    if not _valid_name(name):
+        raise CliError(
+            f"invalid secret name {quote(name)}",
+            f"  names must match {NAME_RULE} (at most {MAX_NAME_LENGTH} characters)",
+        )
+    return name
+
+
+def _value_problem(data: bytes) -> str | None:
+    if len(data) > MAX_VALUE_BYTES:
+        return f"is {len(data)} bytes; the server accepts at most {MAX_VALUE_BYTES} (64 KiB)"
+    if b"\x00" in data:
+        return "contains a NUL byte, which no environment variable can hold"
+    return None
+
+
+def _checked_value(data: bytes) -> str:
+    problem = _value_problem(data)
+    if problem:
+        raise CliError(f"the value {problem}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError("the value is not UTF-8 text") from None
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
+
+
+def _read_stdin() -> bytes:
+    stdin = sys.stdin
+    if stdin is None:  # started with stdin closed: nothing to read
+        return b""
+    data = stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise CliError("stdin holds more than 10 MiB")
+    return data
+
+
+def _answer(response: Response, action: str) -> dict[str, Any]:
+    document = response.json()
+    if not isinstance(document, dict):
+        raise CliError(f"failed to {action}: the server's answer is not a JSON object")
+    return document
+
+
+def _environment_answer(
+    ctx: Context, response: Response, environment: str, action: str
+) -> dict[str, Any]:
+    """The answer of an environment-bound call; 404 means the environment (10.4)."""
+    if response.status == 404:
+        raise ctx.environment_not_found(environment)
+    if not response.ok:
+        raise response.failure(action)
+    return _answer(response, action)
+
+
+def _report_failure(ctx: Context, response: Response, environment: str, action: str) -> None:
+    """One environment's failure of a fan-out, printed at once; the others go on."""
+    if response.status == 404:
+        error = ctx.environment_not_found(environment)
+    else:
+        error = response.failure(action)
+    ctx.out.error(error.message, error.hint)
+
+
+def _print_json(ctx: Context, answers: list[Any], *, several: bool) -> None:
+    """`--json` of a fan-out: the server's answer for one environment, a list of the
+    successful answers when several were targeted (so the output is one JSON document)."""
+    if ctx.args.json and (answers or several):
+        ctx.out.json(answers if several else answers[0])
+
+
+def _announce(ctx: Context, environments: list[str]) -> None:
+    """On a terminal, before a write: who is writing into which org, project and
+    environments. Best effort: what cannot be fetched is named by its id."""
+    if not ctx.out.stderr_tty:
+        return
+    out = ctx.out
+    token = ctx.resolved.token or ""
+    project = ctx.resolved.project or ""
+    if token.startswith("sig_"):
+        who = f"API token {printable(token[:16])}••••"
+        where = f"project {printable(project)}"  # a token may not read /me or projects
+    else:
+        who = _account(ctx)
+        where = _project_label(ctx, project)
+    listed = ", ".join(printable(environment) for environment in environments)
+    bold = ("bold",)
+    out.note(
+        f"Writing to {out.style(where, *bold, stream=out.stderr)} ({listed}) "
+        f"as {out.style(who, *bold, stream=out.stderr)}"
+    )
+
+
+def _account(ctx: Context) -> str:
+    response = ctx.client.get(path("me"))
+    user = (response.json() or {}).get("user") if response.ok else None
+    if not isinstance(user, dict):
+        return "an unknown account"
+    name, email = str(user.get("name") or ""), str(user.get("email") or "")
+    if name and email:
+        return f"{printable(name)} <{printable(email)}>"
+    return printable(name or email) or "an unknown account"
+
+
+def _project_label(ctx: Context, project: str) -> str:
+    response = ctx.client.get(path("projects", project))
+    document = response.json() if response.ok else None
+    if not isinstance(document, dict):
+        return f"project {printable(project)}"
+    org, name = str(document.get("orgName") or ""), str(document.get("name") or project)
+    return f"{printable(org)} / {printable(name)}" if org else printable(name)

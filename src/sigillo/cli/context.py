@@ -1,0 +1,126 @@
+"""What every command starts from: the resolved token, server, project and environment
+(config.py), the output streams and a client; and the standard errors of behaviour.md 10.4
+when one of them is missing."""
+
+from __future__ import annotations
+
+import os
+from argparse import Namespace
+from collections.abc import Mapping
+from functools import cached_property
+
+from sigillo.cli.client import Client, path
+from sigillo.cli.config import Config, Resolved, child_scopes, config_path, resolve
+from sigillo.cli.errors import CliError
+from sigillo.cli.output import Output, printable
+
+__all__ = ["Context"]
+
+
+class Context:
+    def __init__(
+        self,
+        args: Namespace,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        out: Output | None = None,
+    ) -> None:
+        self.args = args
+        self.env = os.environ if env is None else env
+        self.cwd = cwd or os.getcwd()
+        self.out = out or Output(env=self.env)
+
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(config_path(self.env))
+
+    @cached_property
+    def resolved(self) -> Resolved:
+        args = self.args
+        return resolve(
+            self.config,
+            self.cwd,
+            self.env,
+            token=getattr(args, "token", None),
+            api_url=getattr(args, "api_url", None),
+            project=getattr(args, "project", None),
+            environment=_first(getattr(args, "environments", None)),
+        )
+
+    @cached_property
+    def client(self) -> Client:
+        return Client(self.resolved.api_url, self.resolved.token)
+
+    def signed_in(self) -> Client:
+        """The client, once a token is known (`error: not logged in` otherwise)."""
+        if not self.resolved.token:
+            raise CliError("not logged in", "  sigillo login")
+        return self.client
+
+    def project(self) -> str:
+        self.signed_in()
+        project = self.resolved.project
+        if not project:
+            raise CliError(
+                f"project not configured for {self.cwd}",
+                "  sigillo setup --project <PROJECT_ID> --env <SLUG>",
+                *self._subfolder_hint(),
+            )
+        return project
+
+    def environment(self) -> str:
+        self.project()
+        environment = self.resolved.environment
+        if not environment:
+            raise CliError(
+                f"env not configured for {self.cwd}", "  sigillo setup", *self._subfolder_hint()
+            )
+        return environment
+
+    def environments(self) -> list[str]:
+        """The target environments of a write (behaviour.md 11.7): every `--env`, then every
+        `-c`, first occurrence kept; the resolved one when neither is given."""
+        given = list(dict.fromkeys(getattr(self.args, "environments", None) or []))
+        if not given:
+            return [self.environment()]
+        self.project()
+        return given
+
+    def environment_not_found(self, environment: str) -> CliError:
+        """`env X was not found in project P` with the available ones (behaviour.md 10.4)."""
+        listed = self.client.get(path("projects", self.resolved.project or "", "environments"))
+        if not listed.ok:
+            return CliError(
+                f"env {printable(environment)} was not found or you do not have access to it"
+            )
+        environments = (listed.json() or {}).get("environments", [])
+        return CliError(
+            f"env {printable(environment)} was not found in project "
+            f"{printable(self.resolved.project or '')}",
+            "available envs:",
+            *(
+                f"  - {printable(str(e.get('name')))} ({printable(str(e.get('slug')))})"
+                for e in environments
+            ),
+        )
+
+    def _subfolder_hint(self) -> list[str]:
+        children = child_scopes(self.config, self.cwd)
+        if not children:
+            return []
+        lines = ["", "subfolders configured with sigillo:"]
+        for relative, scope in children:
+            name = scope.project_name or scope.project or ""
+            where = f"{name} ({scope.environment})" if scope.environment else name
+            lines.append(f"  {printable(relative)}  →  {printable(where)}")
+        lines += [
+            "",
+            "run sigillo from one of these directories instead, or run:",
+            "  sigillo setup",
+        ]
+        return lines
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None

@@ -1,0 +1,427 @@
+"""The command line of the client: every command, its options and its help examples.
+
+Each command names the function that runs it as "module:function" under
+sigillo.cli.commands, imported only when that command runs: `sigillo --version` and
+`sigillo secrets` load nothing they do not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sigillo import __version__
+
+__all__ = ["FORMATS", "SHARED_DEFAULTS", "add_commands", "root_parser"]
+
+# Options shared by a command and its actions (`secrets -c dev get X` and `secrets get X
+# -c dev`) are left out of the namespace when not given, so that an action's parser does
+# not overwrite its parent's value with a default; main.py fills the defaults in once.
+_UNSET = argparse.SUPPRESS
+SHARED_DEFAULTS: dict[str, Any] = {
+    "token": None,
+    "api_url": None,
+    "project": None,
+    "env_flags": None,
+    "config_flags": None,
+    "json": False,
+    "force": False,
+    "raw": False,
+}
+
+FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+DESCRIPTION = "Sigillo: secrets for humans and AI agents, self-hosted."
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+
+def root_parser(epilog: str) -> tuple[argparse.ArgumentParser, Any]:
+    root = argparse.ArgumentParser(
+        prog="sigillo", description=DESCRIPTION, epilog=epilog, formatter_class=_Help
+    )
+    root.add_argument("-v", "--version", action="version", version=f"sigillo {__version__}")
+    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+    return root, commands
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(
+    commands: Any, name: str, run: str, help: str, *examples: str, **options: Any
+) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=_examples(*examples) if examples else None,
+        formatter_class=_Help,
+        **options,
+    )
+    command.set_defaults(run=run)
+    global_ = command.add_argument_group("connection")
+    global_.add_argument(
+        "--token", metavar="TOKEN", default=_UNSET, help="credential [$SIGILLO_TOKEN, config]"
+    )
+    global_.add_argument(
+        "--api-url", metavar="URL", default=_UNSET, help="server [$SIGILLO_API_URL, config]"
+    )
+    return command
+
+
+def _project(command: argparse.ArgumentParser, help: str = "project id") -> None:
+    command.add_argument(
+        "-p", "--project", metavar="ID", default=_UNSET, help=f"{help} [$SIGILLO_PROJECT]"
+    )
+
+
+def _environment(command: argparse.ArgumentParser, *, many: bool = False) -> None:
+    what = "environment slug or id; repeat for several" if many else "environment slug or id"
+    command.add_argument(
+        "--env",
+        dest="env_flags",
+        action="append",
+        default=_UNSET,
+        metavar="SLUG",
+        help=f"{what} [$SIGILLO_ENVIRONMENT]",
+    )
+    command.add_argument(
+        "-c",
+        "--config",
+        dest="config_flags",
+        action="append",
+        default=_UNSET,
+        metavar="SLUG",
+        help="same as --env",
+    )
+
+
+def _json(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--json", action="store_true", default=_UNSET, help="print the server's JSON answer"
+    )
+
+
+def add_commands(commands: Any) -> None:
+    _auth(commands)
+    _secrets(commands)
+    _catalog(commands)
+    _tokens(commands)
+    completion = _command(
+        commands,
+        "completion",
+        "completion:script",
+        "print a shell completion script",
+        "sigillo completion bash > ~/.local/share/bash-completion/completions/sigillo",
+        'sigillo completion zsh > "${fpath[1]}/_sigillo"',
+        "sigillo completion fish > ~/.config/fish/completions/sigillo.fish",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+
+
+def _auth(commands: Any) -> None:
+    login = _command(
+        commands,
+        "login",
+        "auth:login",
+        "sign in through the browser (device flow), or save a token",
+        "sigillo login",
+        "SIGILLO_TOKEN=sig_xxx sigillo login --scope /",
+        "sigillo login --token sig_xxx --scope /",
+        "sigillo login --api-url https://secrets.example.com --scope .",
+    )
+    login.add_argument("--scope", default="/", help="directory the login applies to [/]")
+    login.add_argument("--no-browser", action="store_true", help="only print the URL")
+    logout = _command(
+        commands,
+        "logout",
+        "auth:logout",
+        "forget the login of a scope",
+        "sigillo logout",
+        "sigillo logout --scope .",
+    )
+    logout.add_argument("--scope", default="/", help="directory whose record is removed [/]")
+    me = _command(
+        commands, "me", "auth:me", "show who you are and what this directory uses", "sigillo me"
+    )
+    _json(me)
+    setup = _command(
+        commands,
+        "setup",
+        "setup:setup",
+        "choose the project and environment of this directory",
+        "sigillo setup",
+        "sigillo setup --project 01J8Z4QWERTYUIOPASDFGHJKLZ --env dev",
+    )
+    _project(setup)
+    _environment(setup)
+
+
+def _secrets(commands: Any) -> None:
+    secrets = _command(
+        commands,
+        "secrets",
+        "secrets:list_",
+        "list, read and change secrets",
+        "sigillo secrets",
+        "sigillo secrets get DATABASE_URL -c dev",
+        "sigillo secrets set STRIPE_SECRET_KEY -c prod",
+        "sigillo secrets download --format env > .env",
+    )
+    _project(secrets)
+    _environment(secrets)
+    _json(secrets)
+    actions = secrets.add_subparsers(dest="action", metavar="ACTION")
+
+    get = _command(
+        actions,
+        "get",
+        "secrets:get",
+        "print one secret's value",
+        "sigillo secrets get DATABASE_URL",
+        "sigillo secrets get DATABASE_URL -c dev | sigillo secrets set DATABASE_URL -c preview",
+    )
+    get.add_argument("name")
+    _project(get)
+    _environment(get)
+    get.add_argument("--raw", action="store_true", default=_UNSET, help="print the value alone")
+    get.add_argument(
+        "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
+    )
+    _json(get)
+
+    set_ = _command(
+        actions,
+        "set",
+        "secrets:set_",
+        "set a secret in one or more environments",
+        "sigillo secrets set STRIPE_SECRET_KEY -c prod            (asks for the value)",
+        "sigillo secrets set DATABASE_URL postgres://db.internal/app -c dev -c prod",
+        'printf %s "$VALUE" | sigillo secrets set API_KEY',
+        'sigillo secrets set PLACEHOLDER ""',
+    )
+    set_.add_argument("name")
+    set_.add_argument(
+        "value", nargs="?", help="the value [masked prompt on a terminal, else stdin]"
+    )
+    _project(set_)
+    _environment(set_, many=True)
+    _json(set_)
+
+    delete = _command(
+        actions,
+        "delete",
+        "secrets:delete",
+        "delete a secret from one or more environments",
+        "sigillo secrets delete OLD_KEY -c dev -c prod",
+    )
+    delete.add_argument("name")
+    _project(delete)
+    _environment(delete, many=True)
+    _json(delete)
+
+    download = _command(
+        actions,
+        "download",
+        "secrets:download",
+        "print every secret of an environment in a file format",
+        "sigillo secrets download --format env > .env",
+        "sigillo secrets download --format json -c prod | jq .",
+        "sigillo secrets download --format xargs | xargs -0 -n2 sh -c '...' sh",
+    )
+    download.add_argument(
+        "--format", default="yaml", metavar="FORMAT", help=f"{', '.join(FORMATS)} [yaml]"
+    )
+    _project(download)
+    _environment(download)
+    download.add_argument(
+        "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
+    )
+
+    upload = _command(
+        actions,
+        "upload",
+        "secrets:upload",
+        "set secrets from a .env, JSON or YAML file, after showing what changes",
+        "sigillo secrets upload .env -c dev",
+        "sigillo secrets upload secrets.json -c prod --yes",
+        "sigillo secrets download --format env -c dev | sigillo secrets upload - -c preview --yes",
+        "# .json: one object of string values. .yaml: flat `KEY: value` lines only, each",
+        '# value JSON-quoted ("...") or plain (taken as written); no nesting or lists.',
+    )
+    upload.add_argument("file", help="a .env, .json or .yaml file; - reads stdin")
+    upload.add_argument(
+        "--format", choices=("env", "json", "yaml"), help="[from the file name, else env]"
+    )
+    upload.add_argument("-y", "--yes", action="store_true", help="write without asking")
+    _project(upload)
+    _environment(upload)
+    _json(upload)
+
+
+def _catalog(commands: Any) -> None:
+    orgs = _command(
+        commands,
+        "orgs",
+        "catalog:orgs",
+        "list your organisations",
+        "sigillo orgs",
+        "sigillo orgs create --name Acme",
+    )
+    _json(orgs)
+    org_actions = orgs.add_subparsers(dest="action", metavar="ACTION")
+    create = _command(
+        org_actions,
+        "create",
+        "catalog:create_org",
+        "create an organisation",
+        "sigillo orgs create --name Acme",
+    )
+    create.add_argument("--name", required=True)
+    _json(create)
+
+    projects = _command(
+        commands,
+        "projects",
+        "catalog:projects",
+        "list and manage projects",
+        "sigillo projects",
+        "sigillo projects create --org <ORG_ID> --name backend",
+    )
+    projects.add_argument("--org", metavar="ID", help="only this organisation's projects")
+    _json(projects)
+    actions = projects.add_subparsers(dest="action", metavar="ACTION")
+    create = _command(
+        actions,
+        "create",
+        "catalog:create_project",
+        "create a project (with dev, preview and prod)",
+        "sigillo projects create --org <ORG_ID> --name backend",
+    )
+    create.add_argument("--org", required=True, metavar="ID")
+    create.add_argument("--name", required=True)
+    _json(create)
+    get = _command(
+        actions,
+        "get",
+        "catalog:get_project",
+        "show a project and its environments",
+        "sigillo projects get <PROJECT_ID>",
+    )
+    get.add_argument("id")
+    _json(get)
+    update = _command(
+        actions,
+        "update",
+        "catalog:update_project",
+        "rename a project",
+        "sigillo projects update <PROJECT_ID> --name api",
+    )
+    update.add_argument("id")
+    update.add_argument("--name", required=True)
+    _json(update)
+    delete = _command(
+        actions,
+        "delete",
+        "catalog:delete_project",
+        "delete a project and all its secrets",
+        "sigillo projects delete <PROJECT_ID> --yes",
+    )
+    delete.add_argument("id")
+    delete.add_argument("-y", "--yes", action="store_true", help="do not ask on a terminal")
+    _json(delete)
+
+    environments = _command(
+        commands,
+        "environments",
+        "catalog:environments",
+        "list and manage environments",
+        "sigillo environments",
+        "sigillo environments create -p <PROJECT_ID> --name Staging --slug staging",
+    )
+    _project(environments)
+    _json(environments)
+    actions = environments.add_subparsers(dest="action", metavar="ACTION")
+    create = _command(
+        actions,
+        "create",
+        "catalog:create_environment",
+        "create an environment",
+        "sigillo environments create -p <PROJECT_ID> --name Staging --slug staging",
+    )
+    # Required (behaviour.md 11.10): the saved or $SIGILLO_PROJECT project is not used.
+    create.add_argument("-p", "--project", metavar="ID", required=True, help="project id")
+    create.add_argument("--name", required=True)
+    create.add_argument("--slug", required=True)
+    _json(create)
+    for name, run, help, example in (
+        (
+            "get",
+            "catalog:get_environment",
+            "show an environment",
+            "sigillo environments get staging",
+        ),
+        (
+            "rename",
+            "catalog:rename_environment",
+            "change an environment's name and/or slug",
+            "sigillo environments rename staging --name QA --slug qa",
+        ),
+        (
+            "delete",
+            "catalog:delete_environment",
+            "delete an environment and its secrets",
+            "sigillo environments delete staging --yes",
+        ),
+    ):
+        action = _command(actions, name, run, help, example)
+        action.add_argument("id", metavar="ID_OR_SLUG")
+        _project(action)
+        if name == "rename":
+            action.add_argument("--name")
+            action.add_argument("--slug")
+        if name == "delete":
+            action.add_argument("-y", "--yes", action="store_true", help="do not ask on a terminal")
+        _json(action)
+
+
+def _tokens(commands: Any) -> None:
+    tokens = _command(
+        commands,
+        "tokens",
+        "tokens:list_",
+        "list and manage API tokens of a project",
+        "sigillo tokens",
+        "sigillo tokens create --name ci --env prod",
+    )
+    _project(tokens)
+    _json(tokens)
+    actions = tokens.add_subparsers(dest="action", metavar="ACTION")
+    create = _command(
+        actions,
+        "create",
+        "tokens:create",
+        "create an API token (its key is shown once)",
+        "sigillo tokens create --name ci --env prod",
+        "sigillo tokens create --name deploy --read-write --expires-in 30d",
+    )
+    create.add_argument("--name", required=True)
+    _project(create)
+    create.add_argument("--env", metavar="SLUG", help="limit the token to one environment")
+    create.add_argument("--read-write", action="store_true", help="allow writes [read only]")
+    create.add_argument("--expires-in", metavar="DURATION", help="e.g. 12h, 30d, 1y [never]")
+    _json(create)
+    revoke = _command(
+        actions,
+        "revoke",
+        "tokens:revoke",
+        "revoke an API token at once",
+        "sigillo tokens revoke <TOKEN_ID>",
+    )
+    revoke.add_argument("id")
+    _project(revoke)
+    _json(revoke)
