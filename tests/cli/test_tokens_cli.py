@@ -97,7 +97,7 @@ def test_api_token_is_told_to_sign_in(
 
 @pytest.mark.parametrize(
     ("argv", "action"),
-    zip(ACTIONS, ("list tokens", "create token", "revoke token"), strict=True),
+    list(zip(ACTIONS, ("list tokens", "create token", "revoke token"), strict=True)),
     ids=["list", "create", "revoke"],
 )
 def test_another_orgs_project_is_forbidden(
