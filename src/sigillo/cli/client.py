@@ -19,7 +19,7 @@ from sigillo import __version__
 from sigillo.cli.errors import CliError
 from sigillo.cli.output import printable
 
-__all__ = ["Client", "Response", "path"]
+__all__ = ["Client", "Response", "checked_token", "path"]
 
 TIMEOUT = 30.0
 
@@ -63,7 +63,7 @@ class Response:
         return CliError(message)
 
 
-def _checked_token(token: str | None) -> str | None:
+def checked_token(token: str | None) -> str | None:
     """A token as sent: surrounding whitespace (a newline from `$(cat file)`) removed; any
     other space or control character refused without quoting the token, which would
     otherwise surface in an exception about an invalid header."""
@@ -81,7 +81,7 @@ def _checked_token(token: str | None) -> str | None:
 class Client:
     def __init__(self, api_url: str, token: str | None, *, timeout: float = TIMEOUT) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = _checked_token(token)
+        self._token = checked_token(token)
         self._timeout = timeout
         try:
             parts = urlsplit(self.api_url)

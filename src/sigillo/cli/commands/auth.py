@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sigillo.cli.client import Client, Response, path
+from sigillo.cli.client import Client, Response, checked_token, path
 from sigillo.cli.config import Scope, Source, child_scopes, normalise_scope
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
@@ -66,13 +66,11 @@ def login(ctx: Context) -> int:
 
 
 def _checked(token: str) -> str:
-    """The token without surrounding whitespace (`$(cat token.txt)` keeps a newline). A
-    token with whitespace or control characters inside cannot travel in an HTTP header:
-    refused now, without echoing it, rather than saved and failing on every command."""
-    token = token.strip()
-    if not token or any(character.isspace() or not character.isprintable() for character in token):
-        raise CliError("the token contains spaces or control characters; check how it was copied")
-    return token
+    """The token as it will be sent (client.checked_token); an empty one is refused."""
+    checked = checked_token(token)
+    if not checked:
+        raise CliError("the token is empty")
+    return checked
 
 
 def _save(ctx: Context, scope: str, token: str, api_url: str) -> None:
