@@ -125,3 +125,25 @@ def test_the_check_would_catch_a_heavy_import(sigillo: Sigillo) -> None:
         if line.startswith("import time:")
     }
     assert "httpx" in heavy(modules)
+
+
+# `sigillo run` needs anyio (its supervisor) and the matcher; the server's stack, never.
+RUN_FORBIDDEN = tuple(name for name in FORBIDDEN if name != "anyio")
+
+
+def test_run_imports_nothing_of_the_server(
+    signed_in: Sigillo, cli_server: Server, project: Project
+) -> None:
+    with cli_server.api() as api:
+        dev = project.environments["dev"]
+        body = {"secrets": {"FAST_RUN": "sk_live_51QwertyUIOPasdfGHJKLzxcvbnm1234567890"}}
+        assert api.put(f"/api/v0/projects/{project.id}/environments/{dev}/secrets", json=body)
+    done, modules = imported(signed_in, "run", "--", "true")
+    assert done.returncode == 0, done.stderr[-2000:]
+    server_side = [
+        module
+        for module in modules
+        if any(module == name or module.startswith(name + ".") for name in RUN_FORBIDDEN)
+    ]
+    assert server_side == []
+    assert "sigillo.cli.commands.run" in modules

@@ -11,6 +11,8 @@ class CliError(Exception):
     Messages are plain sentences a user can act on; they never hold a secret value.
     """
 
+    exit_code = 1  # `sigillo run` reports a child that cannot start with 127 or 126
+
     def __init__(self, message: str, *hint: str) -> None:
         super().__init__(message)
         self.message = message

@@ -31,7 +31,7 @@ def run(args: Namespace) -> int:
         code = command(context)
     except CliError as failure:
         context.out.error(failure.message, failure.hint)
-        return 1
+        return failure.exit_code
     except KeyboardInterrupt:
         context.out.stderr.write("\n")
         return 130

@@ -108,6 +108,7 @@ def _json(command: argparse.ArgumentParser) -> None:
 
 def add_commands(commands: Any) -> None:
     _auth(commands)
+    _run(commands)
     _secrets(commands)
     _catalog(commands)
     _tokens(commands)
@@ -159,6 +160,42 @@ def _auth(commands: Any) -> None:
     )
     _project(setup)
     _environment(setup)
+
+
+def _run(commands: Any) -> None:
+    run = _command(
+        commands,
+        "run",
+        "run:run",
+        "run a command with the environment's secrets, redacting them from its output",
+        "sigillo run -- npm run dev",
+        "sigillo run -c prod -- ./deploy.sh",
+        "sigillo run --command 'psql \"$DATABASE_URL\"'",
+        "sigillo run --mount .env -- docker compose up",
+        "sigillo run --mount config.json --mount-format json -- next dev",
+    )
+    _project(run)
+    _environment(run)
+    run.add_argument(
+        "--command", dest="shell_command", metavar="STRING", help="run STRING with the shell"
+    )
+    run.add_argument("--mount", metavar="PATH", help="also write the secrets to PATH (0600)")
+    run.add_argument(
+        "--mount-format", default="env", metavar="FORMAT", help="format of the mount [env]"
+    )
+    run.add_argument(
+        "--mount-mode", default="file", metavar="MODE", help="file, or fifo (never on disk) [file]"
+    )
+    run.add_argument(
+        "--disable-redaction", action="store_true", help="pass the output through untouched"
+    )
+    run.add_argument(
+        "--redact", action="append", default=[], metavar="NAME", help="also redact this secret"
+    )
+    run.add_argument(
+        "--redact-all", action="store_true", help="redact every value of 4 characters or more"
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS")
 
 
 def _secrets(commands: Any) -> None:

@@ -1,0 +1,117 @@
+"""`sigillo run`: the environment's secrets as the child's environment variables, its
+output redacted (behaviour.md 12; docs/redaction.md is the contract).
+
+Flow (12.2): check the command line and the mount options, resolve, fetch every value in
+one `download?format=json` (the server records the read), choose what to protect and say
+which injected names are not, mount if asked, run the child under supervise.run_child,
+remove the mount, exit with the child's status.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from sigillo.cli.client import Response, path
+from sigillo.cli.context import Context
+from sigillo.cli.errors import CliError
+from sigillo.cli.output import printable
+
+__all__ = ["run"]
+
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+EXAMPLES = ("  sigillo run -- env", "  sigillo run --command 'echo $MY_SECRET'")
+
+
+def run(ctx: Context) -> int:
+    from sigillo.cli import mounts
+
+    args = ctx.args
+    argv = list(args.argv[1:] if args.argv[:1] == ["--"] else args.argv)
+    if args.shell_command is not None and argv:
+        raise CliError("use either --command or positional args, not both")
+    if args.shell_command is None and not argv:
+        raise CliError("command is required", *EXAMPLES)
+    if args.mount:
+        mounts.check_format(args.mount_format)
+        mounts.check_mode(args.mount_mode)
+    environment = ctx.environment()
+    fetched = _download(ctx, environment, "json", "fetch secrets")
+    secrets = _secrets_of(fetched)
+    redactors, unprotected = (None, []) if args.disable_redaction else _redactors(ctx, secrets)
+
+    from sigillo.cli.supervise import run_child, shell_command
+
+    if args.shell_command is not None:
+        argv = shell_command(args.shell_command, ctx.env)
+    child_env = {**ctx.env, **secrets, "SIGILLO": "1"}
+    body = fetched.body
+    if args.mount and args.mount_format != "json":
+        body = _download(ctx, environment, args.mount_format, "fetch secrets for mount").body
+    ctx.client.close()  # nothing more to ask the server while the child runs
+    mount = None
+    # From the mount's creation until run_child takes the signals over, SIGINT, SIGTERM
+    # and SIGHUP unwind through `finally`, so that no mount outlives a stopped sigillo.
+    previous = {number: signal.signal(number, _stop) for number in STOPPING}
+    try:
+        if args.mount:
+            mounts.sweep_stale(ctx.env)
+            mount = mounts.Mount.create(args.mount, body, args.mount_mode, ctx.env)
+        if unprotected:
+            names = ", ".join(printable(name) for name in unprotected)
+            ctx.out.note(f"not redacted (do not look like secrets): {names}", "dim")
+        return run_child(argv, child_env, redactors)
+    except _Stopped as stopped:
+        return 128 + stopped.signal
+    finally:
+        if mount is not None:
+            mount.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _Stopped(Exception):
+    def __init__(self, number: int) -> None:
+        self.signal = number
+
+
+def _stop(number: int, _frame: object) -> None:
+    raise _Stopped(number)
+
+
+def _download(ctx: Context, environment: str, format: str, action: str) -> Response:
+    project = ctx.resolved.project or ""
+    target = path("projects", project, "environments", environment, "secrets", "download")
+    response = ctx.client.get(target, query={"format": format}, accept="*/*")
+    if response.status == 404:
+        raise ctx.environment_not_found(environment)
+    if not response.ok:
+        raise response.failure(action)
+    return response
+
+
+def _secrets_of(response: Response) -> dict[str, str]:
+    document: Any = response.json()
+    if not isinstance(document, dict):
+        raise CliError("invalid secrets response")
+    return {name: value for name, value in document.items() if isinstance(value, str)}
+
+
+def _redactors(ctx: Context, secrets: dict[str, str]) -> tuple[Callable[[], Any] | None, list[str]]:
+    """A factory of one redactor per stream, over every form of every protected value
+    (None when nothing is protected: the streams are then inherited as they are), and the
+    names of the injected variables left unprotected (said on stderr, never their values)."""
+    from sigillo.cli.redaction import Redactor, protect
+
+    args = ctx.args
+    unknown = [name for name in args.redact if name not in secrets]
+    if unknown:
+        raise CliError(
+            f"--redact names no secret of this environment: {', '.join(map(printable, unknown))}"
+        )
+    forms, unprotected = protect(secrets, redact=args.redact, redact_all=args.redact_all)
+    if not forms:
+        return None, unprotected
+    first = Redactor(forms)  # built once, before the child starts: a matcher error stops here
+    return first.twin, unprotected

@@ -1,0 +1,155 @@
+"""Descriptors for the child's stdout and stderr under `sigillo run` (behaviour.md 12.3).
+
+When Sigillo's own stream is a terminal the child gets a fresh pseudo-terminal for it, so
+`isatty()`, colours, progress bars and line buffering behave as without Sigillo; otherwise a
+plain pipe. Either way Sigillo keeps the reading end (close-on-exec, so grandchildren cannot
+hold it open) and hands the writing end to the child.
+
+The PTY is never anyone's controlling terminal (the child keeps Sigillo's session and only
+gets the slave as a descriptor), output post-processing (OPOST) is off so a line feed stays a
+line feed, and its window size follows the terminal it stands in for (`sync_size`).
+
+Also here: handing the controlling terminal's foreground to the child's process group and
+taking it back (`give_terminal`, `take_terminal`), used by the supervisor for signals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import struct
+import termios
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ChildStream",
+    "controlling_terminal",
+    "give_terminal",
+    "new_foreground_group",
+    "open_child_stream",
+    "take_terminal",
+    "window_size",
+]
+
+_WINSIZE = struct.Struct("HHHH")
+
+
+@dataclass
+class ChildStream:
+    """One of the child's output streams: `child_fd` goes to the child as its stdout or
+    stderr (Sigillo closes it once the child is started), Sigillo reads `read_fd`.
+    `outer_fd` is Sigillo's own stream whose window size a PTY copies."""
+
+    read_fd: int
+    child_fd: int
+    outer_fd: int
+    is_pty: bool
+    size: bytes = field(default=b"")
+
+    def close_child_end(self) -> None:
+        if self.child_fd >= 0:
+            os.close(self.child_fd)
+            self.child_fd = -1
+
+    def close(self) -> None:
+        self.close_child_end()
+        if self.read_fd >= 0:
+            os.close(self.read_fd)
+            self.read_fd = -1
+
+    def sync_size(self) -> bool:
+        """Copy the window size of `outer_fd` to the PTY; True when it changed."""
+        if not self.is_pty or self.read_fd < 0:
+            return False
+        size = window_size(self.outer_fd)
+        if size is None or size == self.size:
+            return False
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(self.read_fd, termios.TIOCSWINSZ, size)
+            self.size = size
+            return True
+        return False
+
+
+def window_size(fd: int) -> bytes | None:
+    """The packed `struct winsize` of the terminal `fd`, or None when it has none."""
+    try:
+        return fcntl.ioctl(fd, termios.TIOCGWINSZ, bytes(_WINSIZE.size))
+    except OSError:
+        return None
+
+
+def open_child_stream(outer_fd: int) -> ChildStream:
+    """A PTY when `outer_fd` is a terminal (a pipe if no PTY can be had), else a pipe."""
+    if os.isatty(outer_fd):
+        with contextlib.suppress(OSError):
+            return _open_pty(outer_fd)
+    read_fd, write_fd = os.pipe()  # both close-on-exec (PEP 446)
+    return ChildStream(read_fd=read_fd, child_fd=write_fd, outer_fd=outer_fd, is_pty=False)
+
+
+def _open_pty(outer_fd: int) -> ChildStream:
+    controller, terminal = os.openpty()  # both close-on-exec (PEP 446)
+    try:
+        attributes = termios.tcgetattr(terminal)
+        attributes[1] &= ~termios.OPOST  # oflag: no "\n" -> "\r\n", no tab expansion
+        termios.tcsetattr(terminal, termios.TCSANOW, attributes)
+    except BaseException:
+        os.close(controller)
+        os.close(terminal)
+        raise
+    stream = ChildStream(read_fd=controller, child_fd=terminal, outer_fd=outer_fd, is_pty=True)
+    stream.sync_size()
+    return stream
+
+
+def controlling_terminal() -> int | None:
+    """Sigillo's controlling terminal (close-on-exec) when Sigillo's process group is its
+    foreground group, i.e. when keys typed there (Ctrl-C) signal Sigillo; else None."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if os.tcgetpgrp(fd) == os.getpgrp():
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+@contextlib.contextmanager
+def _sigttou_blocked() -> Iterator[None]:
+    """`tcsetpgrp` from a background process group would stop us with SIGTTOU."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def give_terminal(terminal_fd: int, group: int) -> None:
+    """Make `group` the terminal's foreground process group."""
+    with contextlib.suppress(OSError), _sigttou_blocked():
+        os.tcsetpgrp(terminal_fd, group)
+
+
+def new_foreground_group(terminal_fd: int) -> None:
+    """Run in the child between fork and exec (`preexec_fn`): a process group of its own,
+    made the terminal's foreground group before the program can touch the terminal."""
+    os.setpgid(0, 0)
+    with _sigttou_blocked():
+        os.tcsetpgrp(terminal_fd, os.getpgrp())
+
+
+def take_terminal(terminal_fd: int, from_group: int | None) -> None:
+    """Make Sigillo's process group the foreground again, unless the terminal has moved on
+    to a group other than `from_group` (a shell put the job in the background meanwhile).
+    `from_group=None`: whatever group has it."""
+    with contextlib.suppress(OSError), _sigttou_blocked():
+        if from_group is None or os.tcgetpgrp(terminal_fd) == from_group:
+            os.tcsetpgrp(terminal_fd, os.getpgrp())
