@@ -7,13 +7,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "server"]
+__all__ = ["create_user_and_sign_in", "free_port", "server"]
 
 START_TIMEOUT = 30.0
 
@@ -63,3 +63,34 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def create_user_and_sign_in(
+    base: str,
+    data_dir: Path,
+    email: str,
+    password: str,
+    *,
+    name: str | None = None,
+    database_url: str | None = None,
+    command: Sequence[str] = (sys.executable, "-m", "sigillo"),
+) -> str:
+    """An account made as an operator makes one, `sigillo admin create-user` beside the
+    running server; answers a session token from signing in as it."""
+    arguments = [*command, "admin", "create-user", email, "--password-stdin"]
+    arguments += ["--data-dir", str(data_dir)]
+    if name is not None:
+        arguments += ["--name", name]
+    if database_url is not None:
+        arguments += ["--database-url", database_url]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
+    created = subprocess.run(
+        arguments, input=password, capture_output=True, text=True, env=clean, check=False
+    )
+    assert created.returncode == 0, created.stderr
+    signed = httpx.post(
+        f"{base}/api/auth/sign-in/email", json={"email": email, "password": password}, timeout=10
+    )
+    assert signed.status_code == 200, signed.text
+    token: str = signed.json()["token"]
+    return token

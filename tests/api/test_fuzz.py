@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_server import server
+from tests.live_server import create_user_and_sign_in, server
 
 PASSWORD = "correct horse battery staple"
 SCHEMATHESIS = "from schemathesis.cli import schemathesis; schemathesis()"
@@ -59,23 +59,9 @@ def test_schemathesis_finds_no_failure(database_url: str, tmp_path: Path) -> Non
 
 def sign_up_with_an_org(base: str, database_url: str, data_dir: Path) -> str:
     """The first account (by the admin command), signed in, with an org and a project."""
-    created = subprocess.run(
-        [
-            *(sys.executable, "-m", "sigillo", "admin", "create-user", "fuzz@example.com"),
-            *("--password-stdin", "--database-url", database_url, "--data-dir", str(data_dir)),
-        ],
-        input=PASSWORD,
-        capture_output=True,
-        text=True,
-        check=False,
+    token = create_user_and_sign_in(
+        base, data_dir, "fuzz@example.com", PASSWORD, database_url=database_url
     )
-    assert created.returncode == 0, created.stderr
-    signed = httpx.post(
-        f"{base}/api/auth/sign-in/email",
-        json={"email": "fuzz@example.com", "password": PASSWORD},
-        timeout=10,
-    )
-    token: str = signed.json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     org = httpx.post(f"{base}/api/v0/orgs", json={"name": "Fuzz"}, headers=headers).json()
     project = {"name": "App", "orgId": org["id"]}

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import server
+from tests.live_server import create_user_and_sign_in, server
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "ada@example.com"
@@ -44,21 +44,10 @@ class Server:
         """A fresh account made as an operator does, with `sigillo admin create-user` on the
         running server's data directory: its email and a session token."""
         email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
-        command = [*sigillo_command(), "admin", "create-user", email, "--password-stdin"]
-        created = subprocess.run(
-            [*command, "--data-dir", str(self.data_dir)],
-            input=PASSWORD,
-            capture_output=True,
-            text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")},
-            check=False,
+        session = create_user_and_sign_in(
+            self.url, self.data_dir, email, PASSWORD, command=sigillo_command()
         )
-        assert created.returncode == 0, created.stderr
-        signed = httpx.post(
-            f"{self.url}/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
-        )
-        assert signed.status_code == 200, signed.text
-        return email, str(signed.json()["token"])
+        return email, session
 
     def api(self, token: str | None = None) -> httpx.Client:
         return httpx.Client(
@@ -74,19 +63,9 @@ def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = root / "data"
     with server(data_dir, root / "server.log") as port:
         url = f"http://127.0.0.1:{port}"
-        create_user = ["admin", "create-user", EMAIL, "--name", "Ada Lovelace", "--password-stdin"]
-        created = subprocess.run(
-            [*sigillo_command(), *create_user, "--data-dir", str(data_dir)],
-            input=PASSWORD,
-            capture_output=True,
-            text=True,
-            check=False,
+        session = create_user_and_sign_in(
+            url, data_dir, EMAIL, PASSWORD, name="Ada Lovelace", command=sigillo_command()
         )
-        assert created.returncode == 0, created.stderr
-        signed = httpx.post(
-            f"{url}/api/auth/sign-in/email", json={"email": EMAIL, "password": PASSWORD}
-        )
-        session = signed.json()["token"]
         headers = {"Authorization": f"Bearer {session}"}
         org = httpx.post(f"{url}/api/v0/orgs", json={"name": "Acme"}, headers=headers).json()
         yield Server(url, session, org["id"], data_dir)

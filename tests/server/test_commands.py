@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sigillo import __version__
-from tests.live_server import server
+from tests.live_server import create_user_and_sign_in, server
 
 
 def sigillo(
@@ -124,22 +124,8 @@ def test_admin_commands_beside_a_running_server_leave_its_reads_intact(tmp_path:
     with server(data, tmp_path / "server.log") as port:
         base = f"http://127.0.0.1:{port}"
         for email in ("a@example.com", "b@example.com", "c@example.com"):
-            command = [sys.executable, "-m", "sigillo", "admin", "create-user", email]
-            created = subprocess.run(
-                [*command, "--password-stdin", "--data-dir", str(data)],
-                input=password,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert created.returncode == 0, created.stderr
-            signed = httpx.post(
-                f"{base}/api/auth/sign-in/email",
-                json={"email": email, "password": password},
-                timeout=10,
-            )
-            assert signed.status_code == 200, signed.text
-            session = {"Authorization": f"Bearer {signed.json()['token']}"}
+            token = create_user_and_sign_in(base, data, email, password)
+            session = {"Authorization": f"Bearer {token}"}
             for _ in range(5):  # every reader connection of the server reads
                 me = httpx.get(f"{base}/api/v0/me", headers=session, timeout=10)
                 assert me.status_code == 200, me.text
