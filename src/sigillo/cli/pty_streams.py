@@ -82,12 +82,17 @@ def window_size(fd: int) -> bytes | None:
         return None
 
 
+PIPE_BYTES = 1 << 20  # a child flooding its output wakes sigillo once per MiB, not per 64 KiB
+
+
 def open_child_stream(outer_fd: int) -> ChildStream:
     """A PTY when `outer_fd` is a terminal (a pipe if no PTY can be had), else a pipe."""
     if os.isatty(outer_fd):
         with contextlib.suppress(OSError):
             return _open_pty(outer_fd)
     read_fd, write_fd = os.pipe()  # both close-on-exec (PEP 446)
+    with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger reads
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     return ChildStream(read_fd=read_fd, child_fd=write_fd, outer_fd=outer_fd, is_pty=False)
 
 
