@@ -383,6 +383,20 @@ def test_repeated_and_adjacent_occurrences_are_all_masked() -> None:
     assert redact(data, protect({"T": TOKEN, "H": HEX})[0]) == MASK * 3 + b" " + MASK * 2
 
 
+def test_forms_are_literals_whatever_bytes_they_hold() -> None:
+    """The matcher compiles forms as literals: regex syntax in a value means nothing, and a
+    value holding NUL (JSON allows \\u0000) is matched whole, not cut at the NUL."""
+    special = b"a.b*c+d?(e)[f]{2}|g\\h^$/%+="
+    redactor = Redactor([special])
+    assert redactor.feed(b"xa.b*c+d?(e)[f]{2}|g\\h^$/%+=y aXbbbcd") + redactor.flush() == (
+        b"x" + MASK + b"y aXbbbcd"
+    )
+    with_nul = Redactor([b"ab\x00cdefgh", special])
+    data = b"ab\x00cdefgh ab\x00cd ab " + special
+    assert redact(data, [b"ab\x00cdefgh", special]) == MASK + b" ab\x00cd ab " + MASK
+    assert with_nul.feed(data) + with_nul.flush() == MASK + b" ab\x00cd ab " + MASK
+
+
 def test_nothing_to_redact_passes_everything_through() -> None:
     redactor = Redactor([b""])
     assert redactor.feed(b"anything \x00\xff") == b"anything \x00\xff"

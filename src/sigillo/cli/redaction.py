@@ -163,20 +163,24 @@ class Redactor:
             return b"", 0
         hits = self._hits(buffer)
         candidates = self._candidates(buffer, hits)
+        size = len(buffer)
         view = memoryview(buffer)  # pieces of the output are joined without copying twice
         out: list[bytes | memoryview] = []
         pos = 0  # everything before pos is decided
-        index = 0
-        while index < len(hits):
-            start = hits[index][0]
-            group = index
-            while index < len(hits) and hits[index][0] == start:
-                index += 1
+        # a hit at or after `limit` is left undecided: a longer form may start before it
+        limit = size + 1 if final else _first_at_or_after(candidates, 0, size)
+        index, count = 0, len(hits)
+        while index < count:
+            start, head = hits[index]
+            index += 1
             if start < pos:
                 continue  # inside the span masked just before: no overlap
-            if not final and start >= _first_at_or_after(candidates, pos, len(buffer)):
-                break  # a longer form may still start at or before `start`
-            end = max(self._complete(buffer, start, head) for _, head in hits[group:index])
+            if start >= limit:
+                break
+            end = self._complete(buffer, start, head)
+            while index < count and hits[index][0] == start:  # heads of other lengths here
+                end = max(end, self._complete(buffer, start, hits[index][1]))
+                index += 1
             if end == 0:
                 continue  # a head, but not a whole form
             if end <= written:
@@ -185,6 +189,8 @@ class Redactor:
                 out.append(view[max(pos, written) : start])
             out.append(self._mask)
             pos = end
+            if not final:
+                limit = _first_at_or_after(candidates, pos, size)
         tail = _first_at_or_after(candidates, pos, len(buffer))
         stop = len(buffer) if final else tail
         if stop > max(pos, written):
@@ -237,9 +243,15 @@ def _first_at_or_after(positions: list[int], pos: int, default: int) -> int:
 
 
 def _compile(heads: list[bytes]) -> hyperscan.Database:
-    """A Hyperscan block-mode database finding every occurrence of each head (a literal,
-    written as \\xHH escapes so that any byte, NUL included, stands for itself)."""
+    """A Hyperscan block-mode database finding every occurrence of each head. Heads are
+    compiled as pure literals (Hyperscan's literal compiler, twice as fast to build); the
+    binding passes them as C strings, so should a head hold a NUL byte (a value can: JSON
+    allows \\u0000), all are compiled as expressions of \\xHH escapes instead, where every
+    byte stands for itself."""
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    expressions = [b"".join(b"\\x%02x" % byte for byte in head) for head in heads]
-    database.compile(expressions=expressions, ids=list(range(len(heads))), elements=len(heads))
+    literal = not any(0 in head for head in heads)
+    expressions = heads if literal else [b"".join(b"\\x%02x" % b for b in head) for head in heads]
+    database.compile(
+        expressions=expressions, ids=list(range(len(heads))), elements=len(heads), literal=literal
+    )
     return database
