@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import signal
+import stat
 import struct
 import termios
 from collections.abc import Iterator
@@ -91,9 +92,18 @@ def open_child_stream(outer_fd: int) -> ChildStream:
         with contextlib.suppress(OSError):
             return _open_pty(outer_fd)
     read_fd, write_fd = os.pipe()  # both close-on-exec (PEP 446)
-    with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger reads
-        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    _grow_pipe(write_fd)
+    with contextlib.suppress(OSError):
+        if stat.S_ISFIFO(os.fstat(outer_fd).st_mode):
+            _grow_pipe(outer_fd)  # so that one write passes a whole chunk on (`| cat`)
     return ChildStream(read_fd=read_fd, child_fd=write_fd, outer_fd=outer_fd, is_pty=False)
+
+
+def _grow_pipe(fd: int) -> None:
+    """Linux: a pipe buffer of PIPE_BYTES (never shrunk; a no-op where refused)."""
+    with contextlib.suppress(OSError, AttributeError):
+        if fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) < PIPE_BYTES:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _open_pty(outer_fd: int) -> ChildStream:
