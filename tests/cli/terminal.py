@@ -2,7 +2,8 @@
 
 `in_terminal(argv, env, cwd, keys)` gives the child a PTY on stdin, stdout and stderr,
 types `keys` (after the first output appears, when `wait_for` is given) and returns all it
-wrote, with its exit code.
+wrote, with its exit code. `steps` is a dialogue instead: each (expected, keys) pair types
+its keys once `expected` has appeared in what was written since the previous step.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def in_terminal(
     *,
     keys: Sequence[bytes] = (),
     wait_for: bytes | None = None,
+    steps: Sequence[tuple[bytes, bytes]] = (),
     timeout: float = 30,
     columns: int = 100,
 ) -> tuple[int, bytes]:
@@ -46,6 +48,8 @@ def in_terminal(
     os.close(terminal)
     output = bytearray()
     pending = list(keys)
+    dialogue = list(steps)
+    since = 0  # where the output after the last step begins
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -53,6 +57,9 @@ def in_terminal(
                 os.write(controller, pending.pop(0))
                 wait_for = None
                 time.sleep(0.05)
+            if dialogue and dialogue[0][0] in output[since:]:
+                since = len(output)
+                os.write(controller, dialogue.pop(0)[1])
             ready, _, _ = select.select([controller], [], [], 0.05)
             if ready:
                 try:

@@ -13,6 +13,7 @@ import pytest
 
 from sigillo.cli.redaction import MASK
 from tests.cli.conftest import Project, Server, Sigillo, sigillo_command
+from tests.cli.terminal import in_terminal
 
 RUN_ID = uuid.uuid4().hex
 SECRETS = {
@@ -212,3 +213,21 @@ def test_the_mount_is_removed_when_sigillo_is_terminated(with_secrets: Sigillo) 
     _, errors = process.communicate(timeout=20)
     assert process.returncode == 128 + 15, errors
     assert not mount.exists()
+
+
+def test_in_a_terminal_printenv_keeps_colours_and_hides_values(with_secrets: Sigillo) -> None:
+    """The issue's check: at a terminal, `sigillo run -- printenv` shows no protected
+    value, and tools that colour only a terminal (grep --color=auto) still colour."""
+    script = "printenv; printf 'a-match-b\\n' | grep --color=auto match"
+    code, output = in_terminal(
+        [*sigillo_command(), "run", "--", "sh", "-c", script],
+        with_secrets.env,
+        with_secrets.cwd,
+    )
+    text = output.decode("utf-8", "replace")
+    assert code == 0, text
+    assert_no_value(text)
+    assert f"E2E_SECRET={MASK.decode()}" in text
+    assert "SIGILLO=1" in text
+    assert "PLAIN_SETTING=development" in text
+    assert "a-\x1b[01;31m\x1b[Kmatch\x1b[m\x1b[K-b" in text  # grep saw a terminal

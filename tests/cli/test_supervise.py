@@ -320,7 +320,11 @@ class Terminal:
     """The driver in a pseudo-terminal that is its controlling terminal (OPOST off, so
     any CR seen comes from Sigillo's side)."""
 
-    def __init__(self, argv: list[str], tmp_path: Path, *, redact: bool) -> None:
+    def __init__(
+        self, argv: list[str], tmp_path: Path, *, redact: bool, leader: list[str] | None = None
+    ) -> None:
+        """The driver runs `argv`; `leader`, when given, runs instead of the driver (an
+        interactive shell, which then starts the driver as a job)."""
         self.controller, terminal = pty.openpty()
         self.terminal = terminal
         self.resize(24, 80)
@@ -329,7 +333,7 @@ class Terminal:
         termios.tcsetattr(terminal, termios.TCSANOW, attributes)
         command = [PY, str(_driver(tmp_path)), json.dumps(argv), "1" if redact else "0"]
         self.process = subprocess.Popen(
-            command,
+            leader or command,
             stdin=terminal,
             stdout=terminal,
             stderr=terminal,
@@ -354,11 +358,13 @@ class Terminal:
     def resize(self, rows: int, columns: int) -> None:
         fcntl.ioctl(self.terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
-    def wait_for(self, text: bytes) -> None:
+    def wait_for(self, text: bytes, after: int = 0) -> int:
+        """Wait until `text` appears after offset `after`; where it ends."""
         deadline = time.monotonic() + 15
-        while text not in self.output:
+        while (found := self.output.find(text, after)) < 0:
             assert time.monotonic() < deadline, bytes(self.output)
             time.sleep(0.02)
+        return found + len(text)
 
     def finish(self) -> int:
         try:
@@ -458,6 +464,36 @@ def test_child_gets_a_terminal_with_size_and_resizes(tmp_path: Path) -> None:
     assert b"secret: " + MASK + b"\n" in output
     assert SECRET not in output
     assert b"resized 132 50\n" in output
+
+
+JOB = """
+import sys
+print("-".join(["job", "started"]), flush=True)  # not a text of the typed command line
+line = sys.stdin.readline()  # a background job reading the terminal would be stopped
+print("-".join(["got", line.strip()]), flush=True)
+"""
+
+
+def test_ctrl_z_stops_the_job_and_fg_resumes_it(tmp_path: Path) -> None:
+    """In an interactive shell with job control, Ctrl-Z stops the child and Sigillo's job
+    (the shell reports it stopped and gets its prompt back); `fg` continues both, and the
+    child owns the terminal again: it reads what is typed without being stopped."""
+    driver = [PY, str(_driver(tmp_path)), json.dumps(python(JOB)), "1"]
+    shell = ["env", "PS1=ready> ", "bash", "--norc", "--noprofile", "-i"]
+    terminal = Terminal([], tmp_path, redact=True, leader=shell)
+    typed = " ".join(f"'{part}'" for part in driver) + "\n"
+    seen = 0
+    for expected, keys in [
+        (b"ready> ", typed.encode()),
+        (b"job-started", b"\x1a"),  # Ctrl-Z
+        (b"Stopped", b"fg\n"),  # the job list says so, then the prompt returns
+        (b"ready> ", b""),
+        (b"python", b"hello\n"),  # fg echoes the job's command line
+        (b"got-hello", b"exit\n"),
+    ]:
+        seen = terminal.wait_for(expected, after=seen)
+        os.write(terminal.controller, keys)
+    assert terminal.finish() == 0
 
 
 def test_piped_streams_stay_pipes() -> None:
