@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 import time
 import uuid
 
@@ -127,6 +128,17 @@ def test_command_line_errors(signed_in: Sigillo) -> None:
     both = signed_in("run", "--command", "true", "--", "true")
     assert both.returncode == 1
     assert both.stderr == "error: use either --command or positional args, not both\n"
+
+
+def test_windows_is_told_to_use_wsl(signed_in: Sigillo) -> None:
+    """Where there are no PTYs or POSIX signals, a clear error before anything is fetched."""
+    as_windows = "import os, sys; os.name = 'nt'; from sigillo.__main__ import main; "
+    done = subprocess.run(
+        [sys.executable, "-c", as_windows + "sys.exit(main(['run', '--', 'true']))"],
+        capture_output=True, text=True, env=signed_in.env, cwd=signed_in.cwd, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "error: sigillo run needs Linux or macOS\non Windows, run it under WSL\n"
 
 
 def test_resolution_errors(signed_in: Sigillo) -> None:

@@ -9,6 +9,7 @@ remove the mount, exit with the child's status.
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ EXAMPLES = ("  sigillo run -- env", "  sigillo run --command 'echo $MY_SECRET'")
 
 
 def run(ctx: Context) -> int:
+    if os.name != "posix":  # PTYs, process groups and POSIX signals (supervise.py)
+        raise CliError("sigillo run needs Linux or macOS", "on Windows, run it under WSL")
     from sigillo.cli import mounts
 
     args = ctx.args
