@@ -36,6 +36,7 @@ from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import verify_keys
+from sigillo.services.past_values import PastValues
 from sigillo.services.secrets import SecretsService
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
@@ -45,6 +46,7 @@ from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.migrate import migrate
+from sigillo.web.routes import WEB_ROUTES, template_config
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "open_services", "serve"]
 
@@ -73,6 +75,7 @@ async def open_services(settings: Settings) -> Services:
         catalog=CatalogService(store, writer),
         secrets=SecretsService(store, keyring, writer),
         audit=AuditService(store),
+        past_values=PastValues(store, keyring, writer),
         health=HealthService(database),
         device=DeviceService(
             SqlDeviceCodeStore(database),
@@ -107,7 +110,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         return settings
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *WEB_ROUTES],  # the API, then the dashboard (sigillo.web)
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
@@ -123,6 +126,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         guards=[rate_limited],
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
         openapi_config=openapi_config(),
+        template_config=template_config(),
         middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings))],
         logging_config=None,  # the process configures logging once (server_commands)
     )

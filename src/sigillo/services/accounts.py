@@ -156,6 +156,13 @@ class AccountService:
         await self._accounts.add_setup_token(token_hash, self._now())
         return token
 
+    async def setup_token_valid(self, token: str) -> bool:
+        """Whether `complete_setup` would take this token now (for the setup page, which
+        says so before anyone types a password). Uses nothing up."""
+        if await self.any_user():
+            return False
+        return await self._accounts.has_setup_token(self._credentials.hash_invite_token(token))
+
     async def complete_setup(self, token: str, address: str, name: str, password: str) -> UserRow:
         """The first account, made with a setup token the server logged. Once any account
         exists: 409. A token the server did not issue: 403. Bad values (422) are refused

@@ -10,6 +10,11 @@ project it ever had (the OrgProjectRow read model, which keeps deleted projects)
 project streams, so deleted environments are included), all paged by the index. The
 project streams are read whole for that, one per project. Nothing replays or scans the log.
 
+The dashboard's event log reads an environment's page with `secrets_only` (its secrets'
+sets and deletes and the reads of their values, without the project's events about the
+environment), and offers its author filter from `environment_actors`: who can appear
+there, from the org's stream and the project's tokens, never from the log's secret events.
+
 What a page never holds: a value, a ciphertext, a nonce, a token or invitation hash. An
 entry names secrets, versions, how values were read, roles, and token names and access.
 """
@@ -53,7 +58,15 @@ from sigillo.domain.streams import environment_stream, org_stream, project_strea
 from sigillo.domain.values import secret_name
 from sigillo.services.ports import EventStore
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AuditActor", "AuditEntry", "AuditPage", "AuditService"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "ActorChoice",
+    "AuditActor",
+    "AuditEntry",
+    "AuditPage",
+    "AuditService",
+]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -105,6 +118,15 @@ class AuditPage(msgspec.Struct, frozen=True, rename="camel"):
     next_before: int | None
 
 
+class ActorChoice(msgspec.Struct, frozen=True):
+    """Someone who can appear in an environment's log, for a filter's list of choices."""
+
+    kind: Literal["user", "token"]
+    id: str
+    name: str | None
+    revoked: bool = False
+
+
 class _Place(msgspec.Struct, frozen=True):
     org_id: str
     project_id: str | None = None
@@ -138,8 +160,11 @@ class AuditService:
         limit: int = DEFAULT_LIMIT,
         secret: str | None = None,
         actor: str | None = None,
+        secrets_only: bool = False,
     ) -> AuditPage:
-        """The environment's secret and read events, and its project's events about it.
+        """The environment's secret and read events, and its project's events about it
+        (unless `secrets_only`: then its secrets' sets and deletes and their reads alone,
+        as the dashboard's event log shows them, without reading the project's stream).
         The caller has checked that the requester may reach the environment."""
         keep = _filter(secret, actor)
         env_id, project_id = environment.id, environment.project_id
@@ -147,7 +172,9 @@ class AuditService:
         if project is None:
             raise NotFound("project")
         place = _Place(project.org_id, project_id, env_id)
-        project_events = await self._store.read_stream(project_stream(project_id))
+        project_events = (
+            [] if secrets_only else await self._store.read_stream(project_stream(project_id))
+        )
         tokens = _Tokens(project_events)
         extras = [
             e
@@ -160,6 +187,38 @@ class AuditService:
         found = await self._page(list(streams), before, limit, keep)
         places = {**streams, project_stream(project_id): place}
         return await self._answer(_merge(found, extras, limit), places, limit, tokens)
+
+    async def environment_actors(self, environment: EnvironmentRow) -> list[ActorChoice]:
+        """Who can appear as the author of the environment's secret events and reads:
+        every user who has ever been a member of its org (the org's stream: former
+        members too) and every token of its project that reaches it (project-wide or
+        scoped to it; revoked ones too [D1]). Users by name, then tokens by name.
+
+        A superset of the authors actually in the log, found without reading the log's
+        secret events (no index finds the distinct authors of a stream, and an
+        environment's log grows without bound), so a filter's list costs the same on a
+        log of ten events or of a million."""
+        project = await self._store.get(ProjectRow, (environment.project_id,))
+        if project is None:
+            raise NotFound("project")
+        user_ids: dict[str, None] = {}
+        for recorded in await self._store.read_stream(org_stream(project.org_id)):
+            if isinstance(recorded.event, MemberAdded):
+                user_ids.setdefault(recorded.event.user_id)
+        users = []
+        for user_id in user_ids:
+            row = await self._store.get(UserRow, (user_id,))
+            users.append(ActorChoice("user", user_id, row.name if row else None))
+        tokens = [
+            ActorChoice("token", row.id, row.name, revoked=row.revoked_at is not None)
+            for row in await self._store.select(ApiTokenRow, "project_id", project.id)
+            if row.environment_id in (None, environment.id)
+        ]
+
+        def by_name(choice: ActorChoice) -> tuple[str, str]:
+            return ((choice.name or "").casefold(), choice.id)
+
+        return sorted(users, key=by_name) + sorted(tokens, key=by_name)
 
     async def org_log(
         self,

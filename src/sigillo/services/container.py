@@ -11,6 +11,7 @@ from sigillo.services.audit import AuditService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
+from sigillo.services.past_values import PastValues
 from sigillo.services.ports import EventStore
 from sigillo.services.secrets import SecretsService
 
@@ -25,6 +26,7 @@ class Services:
     catalog: CatalogService
     secrets: SecretsService
     audit: AuditService
+    past_values: PastValues  # the event log's reveals of historical values
     health: HealthService
     device: DeviceService
     close: Callable[[], Awaitable[None]]

@@ -1,25 +1,28 @@
-"""Secrets of an environment: set (one or many, all or nothing), delete, list, read, history."""
+"""Secrets of an environment: set (one or many, all or nothing), delete, list, read, history,
+and the dashboard's multi-environment writes (save to several environments, delete from
+several, copy missing names across, compare pasted values), each in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from sigillo.domain import secrets as aggregate
 from sigillo.domain.errors import NotFound
-from sigillo.domain.events import Actor, RecordedEvent, SecretsRead
+from sigillo.domain.events import Actor, RecordedEvent, SecretDeleted, SecretSet, SecretsRead
 from sigillo.domain.projections.history import HistoryEntry, history
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.group_commit import GroupCommit
-from sigillo.services.ports import Cipher, EventStore
+from sigillo.services.ports import Append, Cipher, EventStore
 from sigillo.services.recent_rows import RecentRows
 from sigillo.services.writing import Writer
 
-__all__ = ["ReadHow", "SecretsService"]
+__all__ = ["Comparison", "ReadHow", "SecretsService"]
 
 ReadHow = Literal["get", "download", "reveal", "run"]
+Comparison = Literal["added", "changed", "unchanged"]
 
 # How long the ciphertext of the empty plaintext is, per storage format of SealedValue.
 # Format 1 is AES-256-GCM with the 16-byte tag appended: a ciphertext is exactly as long as
@@ -77,6 +80,19 @@ class SecretsService:
             return self.open(row) == ""
         return len(row.ciphertext) == empty
 
+    def empty_names(self, rows: Iterable[CurrentSecretRow]) -> frozenset[str]:
+        """The names among `rows` whose value is the empty string (`is_empty`, in one pass
+        over a whole listing)."""
+        found = []
+        for row in rows:
+            empty = _EMPTY_CIPHERTEXT_BYTES.get(row.format)
+            if empty is None:
+                if self.is_empty(row):
+                    found.append(row.name)
+            elif len(row.ciphertext) == empty:
+                found.append(row.name)
+        return frozenset(found)
+
     async def reveal(
         self, environment_id: str, names: Sequence[str] | None, actor: Actor, how: ReadHow
     ) -> list[tuple[CurrentSecretRow, str]]:
@@ -108,6 +124,126 @@ class SecretsService:
             row.name: plaintext
             for row, plaintext in await self.reveal(environment_id, None, actor, how)
         }
+
+    async def reveal_each(
+        self, environment_id: str, names: Iterable[str] | None, actor: Actor, how: ReadHow
+    ) -> list[tuple[CurrentSecretRow, str]]:
+        """Live values (all of them when `names` is None; names not live are skipped), each
+        read recorded as its own access event, all in one transaction, before any value is
+        decrypted: the dashboard's "Show all" is one reveal per value [D5, D16]."""
+        rows = await self.current(environment_id)
+        if names is not None:
+            wanted = {secret_name(name) for name in names}
+            rows = [row for row in rows if row.name in wanted]
+        if rows:
+            reads = [SecretsRead(environment_id, [row.name], how) for row in rows]
+            await self._reads.append(reads_stream(environment_id), reads, actor)
+        return [(row, self.open(row)) for row in rows]
+
+    async def names_by_environment(self, environment_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The live names of each environment, in replay order (no values, no read)."""
+        return {
+            environment_id: [row.name for row in await self.current(environment_id)]
+            for environment_id in environment_ids
+        }
+
+    async def save(
+        self,
+        environment_id: str,
+        actor: Actor,
+        *,
+        values: Mapping[str, str],
+        renames: Mapping[str, str] | None = None,
+        also: Sequence[str] = (),
+    ) -> list[str]:
+        """The dashboard's Save (behaviour.md 14.4), all environments in one transaction.
+
+        Here, each rename `old -> new` writes `delete old` and then `set new` (with the
+        value given for `new`, else the old name's value, copied without leaving the
+        server), and every other entry of `values` a `set`. In each environment of `also`
+        only the sets are written: a rename is not propagated as a delete there. Answers the
+        names set. A renamed name that is no longer live is NotFound("secret")."""
+        renames = {secret_name(old): secret_name(new) for old, new in (renames or {}).items()}
+        sets = {secret_name(name): secret_value(value) for name, value in values.items()}
+        if renames:
+            live = {row.name: row for row in await self.current(environment_id)}
+            for old, new in renames.items():
+                if old not in live:
+                    raise NotFound("secret")
+                if new not in sets:
+                    sets[new] = self.open(live[old])
+        writes = [(environment_id, list(renames), sets)]
+        writes += [(other, [], sets) for other in also if other != environment_id]
+        await self._write(writes, actor)
+        return list(sets)
+
+    async def delete_from(self, environment_ids: Sequence[str], name: str, actor: Actor) -> None:
+        """One `delete` of `name` in each environment, all in one transaction (a delete is
+        appended even where the name is not live, as everywhere else)."""
+        checked = secret_name(name)
+        await self._write([(env, [checked], {}) for env in environment_ids], actor)
+
+    async def copy_missing(
+        self, source_id: str, target_id: str, actor: Actor, names: Iterable[str] | None = None
+    ) -> list[str]:
+        """Copy into the target the names live in the source and not live in the target
+        (only those of `names`, when given), re-derived here from both environments; the
+        values are opened and sealed again for their new place [D14] without leaving the
+        server. Answers the names copied (none: nothing is written)."""
+        present = {row.name for row in await self.current(target_id)}
+        wanted = None if names is None else {secret_name(name) for name in names}
+        values = {
+            row.name: self.open(row)
+            for row in await self.current(source_id)
+            if row.name not in present and (wanted is None or row.name in wanted)
+        }
+        if values:
+            await self.set(target_id, values, actor)
+        return list(values)
+
+    async def compare(
+        self, environment_id: str, values: Mapping[str, str], actor: Actor
+    ) -> dict[str, Comparison]:
+        """Whether each proposed value would add a name, change a live value or leave it
+        as it is. Telling "unchanged" from "changed" says something about a stored value,
+        so the names compared against a live value are recorded as a read (`reveal`)
+        first [D16]; names not live here need no read."""
+        live = {row.name: row for row in await self.current(environment_id)}
+        known = [name for name in values if name in live]
+        if known:
+            read = SecretsRead(environment_id, known, "reveal")
+            await self._reads.append(reads_stream(environment_id), [read], actor)
+        result: dict[str, Comparison] = {}
+        for name, value in values.items():
+            if name not in live:
+                result[name] = "added"
+            else:
+                result[name] = "unchanged" if self.open(live[name]) == value else "changed"
+        return result
+
+    async def _write(
+        self, writes: Sequence[tuple[str, Sequence[str], Mapping[str, str]]], actor: Actor
+    ) -> None:
+        """Per environment: deletes, then sets (sealed for that environment), appended to
+        every environment's stream in one transaction: all land or none."""
+        appends = []
+        for environment_id, deletes, sets in writes:
+            if await self._store.get(EnvironmentRow, (environment_id,)) is None:
+                raise NotFound("environment")
+            sealed = {
+                name: self._cipher.seal(value, environment_id=environment_id, name=name)
+                for name, value in sets.items()
+            }
+            events: list[SecretSet | SecretDeleted] = []
+            if deletes:
+                events += aggregate.decide(aggregate.DeleteSecrets(environment_id, deletes))
+            if sealed:
+                events += aggregate.decide(aggregate.SetSecrets(environment_id, sealed))
+            if events:
+                stream = environment_stream(environment_id)
+                appends.append(Append(stream, None, self._writer.new(events, actor)))
+        if appends:
+            await self._writer.store.append_many(appends)
 
     async def history(self, environment_id: str, name: str) -> list[HistoryEntry]:
         return history(await self._store.secret_history(environment_id, secret_name(name)), name)

@@ -1,0 +1,280 @@
+/* Sigillo dashboard behaviour. Served same-origin (the CSP allows no inline script or
+   handler), driven by data- attributes, with event delegation so that fragments htmx
+   swaps in behave like the page around them. Every page works without it; this makes
+   them nicer:
+
+   select[data-theme-select]     theme System / Light / Dark: cookie `color-theme`
+                                 (one year; removed for System) and the <html> class
+   [data-copy="text"]            copies the text; [data-copy-from="#id"] copies that
+                                 element's value or text. Says "Copied".
+   <time datetime>               relative time ("5m ago"), exact local time in `title`
+   [data-dialog-open="id"]       opens <dialog id> (a link's href is the no-script way)
+   [data-dialog-close]           closes its dialog; dialog[data-no-dismiss] ignores
+                                 Escape and backdrop clicks
+   form[data-confirm="message"]  asks before submitting (also on a submit button)
+   form[data-busy-label]         the submit button says "Saving…" (or the label given)
+                                 while the request runs, for htmx and plain forms alike
+   button[data-requires="id"]    disabled while input#id is empty
+*/
+(function () {
+  "use strict";
+
+  var YEAR = 365 * 24 * 3600;
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  /* -- theme ------------------------------------------------------------------------- */
+
+  function setTheme(theme) {
+    var root = document.documentElement;
+    root.classList.remove("theme-light", "theme-dark");
+    if (theme === "light" || theme === "dark") {
+      root.classList.add("theme-" + theme);
+      document.cookie = "color-theme=" + theme + "; Path=/; Max-Age=" + YEAR + "; SameSite=Lax";
+    } else {
+      document.cookie = "color-theme=; Path=/; Max-Age=0; SameSite=Lax";
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-theme-select]");
+    if (select) setTheme(select.value);
+  });
+
+  /* -- toasts -------------------------------------------------------------------------- */
+
+  var toastTimer = null;
+
+  function toast(message, isError) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = message;
+    box.classList.toggle("error", !!isError);
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { box.hidden = true; }, 3000);
+  }
+
+  /* -- copy buttons -------------------------------------------------------------------- */
+
+  function copyText(button) {
+    if (button.hasAttribute("data-copy-from")) {
+      var source = document.querySelector(button.getAttribute("data-copy-from"));
+      if (!source) return null;
+      return "value" in source && source.tagName !== "BUTTON" ? source.value : source.textContent;
+    }
+    return button.getAttribute("data-copy");
+  }
+
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy], [data-copy-from]");
+    if (!button) return;
+    event.preventDefault();
+    var text = copyText(button);
+    if (text === null) return;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); }, function () {
+        toast("Could not copy: select the text and copy it by hand.", true);
+      });
+    } else {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "copy-buffer";
+      document.body.appendChild(area);
+      area.select();
+      try {
+        document.execCommand("copy");
+        copied(button);
+      } catch (error) {
+        toast("Could not copy: select the text and copy it by hand.", true);
+      }
+      area.remove();
+    }
+  });
+
+  /* -- relative times ------------------------------------------------------------------ */
+
+  function relative(moment, now) {
+    var seconds = Math.max(0, Math.floor((now - moment) / 1000));
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "h ago";
+    var date = new Date(moment);
+    return MONTHS[date.getMonth()] + " " + date.getDate() + ", " + date.getFullYear();
+  }
+
+  function refreshTimes(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("time[datetime]").forEach(function (element) {
+      var moment = Date.parse(element.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      element.textContent = relative(moment, now);
+      element.title = new Date(moment).toLocaleString();
+    });
+  }
+
+  /* -- dialogs ------------------------------------------------------------------------- */
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-dialog-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        dialog.showModal();
+        var first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) first.focus();
+      }
+      return;
+    }
+    var closer = event.target.closest && event.target.closest("[data-dialog-close]");
+    if (closer) {
+      var open = closer.closest("dialog");
+      if (open) {
+        event.preventDefault();
+        open.close();
+      }
+      return;
+    }
+    // A click on the backdrop lands on the <dialog> itself, outside its box.
+    var target = event.target;
+    if (target.tagName === "DIALOG" && target.open && !target.hasAttribute("data-no-dismiss")) {
+      var box = target.getBoundingClientRect();
+      var inside = event.clientX >= box.left && event.clientX <= box.right &&
+        event.clientY >= box.top && event.clientY <= box.bottom;
+      if (!inside) target.close();
+    }
+  });
+
+  document.addEventListener("cancel", function (event) {
+    if (event.target.tagName === "DIALOG" && event.target.hasAttribute("data-no-dismiss")) {
+      event.preventDefault();
+    }
+  }, true);
+
+  /* -- confirmations and busy buttons -------------------------------------------------- */
+
+  function submitterOf(event) {
+    var form = event.target;
+    return event.submitter || form.querySelector("button[type=submit], button:not([type])");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = submitterOf(event);
+    var question = (submitter && submitter.getAttribute("data-confirm")) ||
+      form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (form.getAttribute("data-busy") === "true") {
+      event.preventDefault(); // already on its way: one click, one request
+      event.stopImmediatePropagation();
+      return;
+    }
+    // Plain (non-htmx) forms: the page is about to change; say so meanwhile.
+    var isHtmx = form.hasAttribute("hx-post") || form.hasAttribute("hx-put") ||
+      form.hasAttribute("hx-patch") || form.hasAttribute("hx-delete");
+    if (!isHtmx && form.method.toLowerCase() === "post" && form.hasAttribute("data-busy-label")) {
+      busy(form, submitter, true);
+    }
+  }, true);
+
+  function busy(form, submitter, on) {
+    form.setAttribute("data-busy", on ? "true" : "false");
+    if (!submitter) return;
+    if (on) {
+      submitter.setAttribute("data-label", submitter.textContent);
+      submitter.textContent = form.getAttribute("data-busy-label") || "Saving…";
+      submitter.setAttribute("aria-busy", "true");
+      submitter.setAttribute("aria-disabled", "true");
+    } else if (submitter.hasAttribute("data-label")) {
+      submitter.textContent = submitter.getAttribute("data-label");
+      submitter.removeAttribute("data-label");
+      submitter.removeAttribute("aria-busy");
+      submitter.removeAttribute("aria-disabled");
+    }
+  }
+
+  var pressed = new WeakMap(); // form -> the button that sent its request
+
+  function requestSource(event) {
+    var element = event.detail && event.detail.elt;
+    if (!element) return null;
+    var form = element.tagName === "FORM" ? element : element.closest("form");
+    var verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "get";
+    if (verb === "get") return null; // optimistic feedback is for saving, not for reading
+    return { form: form || element, element: element };
+  }
+
+  function requestSubmitter(event, source) {
+    // The button actually pressed (SubmitEvent.submitter), not the form's first one.
+    if (source.element.tagName === "BUTTON") return source.element;
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (trigger && trigger.submitter) return trigger.submitter;
+    return source.form.querySelector("button[type=submit], button:not([type])");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = requestSource(event);
+    if (!source) return;
+    var submitter = requestSubmitter(event, source);
+    pressed.set(source.form, submitter);
+    busy(source.form, submitter, true);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = requestSource(event);
+    if (!source) return;
+    busy(source.form, pressed.get(source.form) || requestSubmitter(event, source), false);
+    pressed.delete(source.form);
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
+    toast(status === 403 ? "Not allowed. Reload the page and try again." :
+      "Something went wrong (" + status + "). Try again.", true);
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server could not be reached. Check your connection.", true);
+  });
+
+  /* -- required inputs ----------------------------------------------------------------- */
+
+  function refreshRequirements(root) {
+    (root || document).querySelectorAll("button[data-requires]").forEach(function (button) {
+      var input = document.getElementById(button.getAttribute("data-requires"));
+      button.disabled = !!input && input.value.trim() === "";
+    });
+  }
+
+  document.addEventListener("input", function () { refreshRequirements(document); });
+
+  /* -- start, and again for every fragment htmx swaps in -------------------------------- */
+
+  function init(root) {
+    refreshTimes(root);
+    refreshRequirements(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+  window.addEventListener("pageshow", function (event) {
+    // Back/forward cache: a form left busy must be usable again.
+    if (event.persisted) {
+      document.querySelectorAll("form[data-busy=true]").forEach(function (form) {
+        busy(form, form.querySelector("[data-label]"), false);
+      });
+    }
+  });
+  setInterval(function () { refreshTimes(document); }, 30000);
+})();
