@@ -100,6 +100,9 @@ DOCUMENTATION = ("/api", "/api/openapi.json", "/api/v0/openapi.json", "/api/docs
 
 
 def app_routes() -> set[tuple[str, str]]:
+    """The API's routes: /api and /health only. The dashboard's pages (sigillo.web) have a
+    matrix of their own, tests/web/test_web_access.py, with callers and answers of a
+    browser's kind (sign-in redirects and 404 pages rather than JSON 401s)."""
     app = create_app(Settings(data_dir=".", database_url="sqlite://"))  # type: ignore[arg-type]
     return {
         (method, route.path_format)
