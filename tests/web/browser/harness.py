@@ -289,8 +289,15 @@ async def screenshot(page: Page, name: str, directory: Path | None = None) -> li
     try:
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             await page.set_viewport_size(size)
+            # Sticky and fixed parts (an action bar, a modal's backdrop) are laid out for the
+            # viewport, and a full-page capture leaves them there, over the page's middle:
+            # a viewport as tall as the page puts them where a reader scrolling would.
+            height = await page.evaluate("() => document.documentElement.scrollHeight")
+            await page.set_viewport_size(
+                {"width": size["width"], "height": max(size["height"], height)}
+            )
             path = target / f"{name}-{label}.png"
-            await page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+            await page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
             written.append(path)
     finally:
         if before:
