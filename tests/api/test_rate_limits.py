@@ -92,3 +92,30 @@ def test_a_bucket_refills_evenly() -> None:
     assert limits.take("x", "a") is None
     assert limits.take("x", "a") == pytest.approx(5.0)
     assert limits.take("x", "b") is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("peer", "seen"),
+    [("10.1.2.3", "203.0.113.9"), ("192.0.2.50", "192.0.2.50")],
+    ids=["trusted-proxy", "forged-header"],
+)
+async def test_the_device_consent_shows_the_client_a_trusted_proxy_names(
+    api: Api, tmp_path: Path, database_url: str, peer: str, seen: str
+) -> None:
+    """The address the /device consent screen shows is the one the rate limiter counts:
+    behind a trusted proxy the forwarded client, else the peer, whatever X-Forwarded-For
+    the client wrote itself."""
+    settings = settings_for(tmp_path, database_url, trusted_proxies=("10.0.0.0/8",))
+    headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+    async with client(api, peer, settings) as c:
+        asked = await c.post(
+            "/api/auth/device/code", json={"client_id": "sigillo-cli"}, headers=headers
+        )
+        assert asked.status_code == 200, asked.text
+        ada = await api.user("Ada", f"ada-{peer}@example.com")
+        shown = await c.get(
+            "/api/auth/device", params={"user_code": asked.json()["user_code"]}, headers=ada
+        )
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["ip"] == seen

@@ -24,6 +24,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from sigillo.api.auth import Principal, session_principal
+from sigillo.api.ratelimit import client_ip
 from sigillo.domain.device import GRANT_TYPE, UNSUPPORTED_GRANT_TYPE, DeviceFlowError
 from sigillo.domain.errors import Unauthorized
 from sigillo.services.container import Services
@@ -67,10 +68,6 @@ OAUTH_ERRORS: ExceptionHandlersMap = {DeviceFlowError: _refused}
 DECISION_ERRORS: ExceptionHandlersMap = {DeviceFlowError: _refused, Unauthorized: _unauthorized}
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
-
-
 @post(
     "/api/auth/device/code",
     operation_id="requestDeviceCode",
@@ -86,7 +83,7 @@ async def request_code(
 ) -> Response[dict[str, Any]]:
     """The user code is shown as `XXXX-XXXX` and accepted with or without the dash."""
     issued = await services.device.request(
-        data.client_id, data.scope or "", ip_address=_client_ip(request)
+        data.client_id, data.scope or "", ip_address=client_ip(request)
     )
     origin = str(request.base_url)
     body = {
@@ -122,7 +119,7 @@ async def exchange(
     token = await services.device.exchange(
         data.device_code,
         data.client_id,
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
         user_agent=request.headers.get("user-agent", ""),
     )
     body = {

@@ -25,7 +25,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from sigillo.api.auth import credential
 
-__all__ = ["LIMITS", "Budget", "RateLimits", "client_address", "rate_limited"]
+__all__ = ["LIMITS", "Budget", "RateLimits", "client_address", "client_ip", "rate_limited"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -88,6 +88,14 @@ def client_address(
         if not _within(hop, trusted):
             return hop
     return peer
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address a request came from, as sessions and device logins record it and the
+    consent screen shows it: behind a trusted proxy the forwarded client, never a hop the
+    client could have written itself."""
+    limits: RateLimits = connection.app.state.rate_limits
+    return client_address(connection, limits.trusted)
 
 
 def _within(address: str, networks: tuple[Network, ...]) -> bool:

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sigillo.api.auth import SESSION_COOKIES, Principal, credential, csrf_token
+from sigillo.api.ratelimit import client_ip
 from sigillo.domain.projections.rows import UserRow
 from sigillo.services.accounts import ABSOLUTE_MS
 from sigillo.services.container import Services
@@ -27,9 +28,9 @@ class SignIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def client_of(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
-    """The peer address and user agent a session is recorded with."""
-    host = request.client.host if request.client else ""
-    return host, request.headers.get("user-agent", "")
+    """The client's address (behind a trusted proxy, the forwarded one) and user agent a
+    session is recorded with."""
+    return client_ip(request), request.headers.get("user-agent", "")
 
 
 def _secure(request: Request, settings: Settings) -> bool:  # type: ignore[type-arg]
