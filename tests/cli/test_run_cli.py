@@ -132,7 +132,12 @@ def test_command_line_errors(signed_in: Sigillo) -> None:
 
 def test_windows_is_told_to_use_wsl(signed_in: Sigillo) -> None:
     """Where there are no PTYs or POSIX signals, a clear error before anything is fetched."""
-    as_windows = "import os, sys; os.name = 'nt'; from sigillo.__main__ import main; "
+    # Only the command's own view of os.name changes: faking it for the whole interpreter
+    # makes the standard library import Windows modules.
+    as_windows = (
+        "import sys, types; import sigillo.cli.commands.run as command; "
+        "command.os = types.SimpleNamespace(name='nt'); from sigillo.__main__ import main; "
+    )
     done = subprocess.run(
         [sys.executable, "-c", as_windows + "sys.exit(main(['run', '--', 'true']))"],
         capture_output=True, text=True, env=signed_in.env, cwd=signed_in.cwd, check=False,
