@@ -25,8 +25,8 @@ from tests.api.helpers import (
 
 pytestmark = pytest.mark.asyncio
 
-LIST_ITEM_KEYS = {"id", "name", "createdAt", "updatedAt", "isEmpty"}
-GET_KEYS = {"id", "name", "value", "environmentId", "createdAt", "updatedAt"}
+LIST_ITEM_KEYS = {"id", "name", "createdAt", "updatedAt", "isEmpty", "kind"}  # kind: D18
+GET_KEYS = {"id", "name", "value", "environmentId", "createdAt", "updatedAt", "kind"}
 
 
 async def set_secret(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, QueryParameter
@@ -31,7 +31,8 @@ from litestar.types import ControllerRouterHandler
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
-from sigillo.domain.formats import FORMATS, render
+from sigillo.domain.events import SecretKind, SecretKindChanged
+from sigillo.domain.formats import FORMATS, render, render_with_kinds
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
 from sigillo.services.container import Services
@@ -46,12 +47,37 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SetSecret(msgspec.Struct, forbid_unknown_fields=True):
+    """`kind` [D18]: `secret` or `plain`; left out, the name keeps its kind (`secret` when
+    new)."""
+
     name: str
     value: str
+    kind: SecretKind | None = None
 
 
 class SetSecrets(msgspec.Struct, forbid_unknown_fields=True):
+    """`kinds` names the kind of some of the names set; the others keep theirs."""
+
     secrets: dict[str, str]
+    kinds: dict[str, SecretKind] = {}
+
+
+class ChangeKinds(msgspec.Struct, forbid_unknown_fields=True):
+    """The kind each named live secret is to have [D18]; their values are not touched."""
+
+    kinds: dict[str, SecretKind]
+
+
+class KindChange(msgspec.Struct, frozen=True):
+    name: str
+    kind: SecretKind
+    previous: SecretKind
+
+
+class KindsChanged(msgspec.Struct, frozen=True, rename="camel"):
+    ok: bool
+    environment_id: str
+    changed: list[KindChange]
 
 
 async def environment_for(
@@ -82,6 +108,7 @@ def _item(row: CurrentSecretRow, services: Services) -> dict[str, Any]:
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
         "isEmpty": services.secrets.is_empty(row),
+        "kind": row.kind,
     }
 
 
@@ -135,8 +162,9 @@ class SecretsController(Controller):
         environment = await environment_for(
             services, principal, project_id, environment_id, write=True
         )
-        [event] = await services.secrets.set(
-            environment.id, {data.name: data.value}, principal.actor
+        kinds = {data.name: data.kind} if data.kind else None
+        [event, *_] = await services.secrets.set(
+            environment.id, {data.name: data.value}, principal.actor, kinds
         )
         return {
             "ok": True,
@@ -159,8 +187,8 @@ class SecretsController(Controller):
         environment = await environment_for(
             services, principal, project_id, environment_id, write=True
         )
-        if data.secrets:
-            await services.secrets.set(environment.id, data.secrets, principal.actor)
+        if data.secrets or data.kinds:
+            await services.secrets.set(environment.id, data.secrets, principal.actor, data.kinds)
         return {"ok": True, "environmentId": environment.id, "secrets": list(data.secrets)}
 
     @get(
@@ -177,7 +205,9 @@ class SecretsController(Controller):
         format: Annotated[str, QueryParameter()] = "json",
     ) -> Response[bytes]:
         """`format` is one of json (default), env, env-no-quotes, xargs, yaml, docker,
-        dotnet-json (else 422). Records one `download` read [D16]. A format that cannot
+        dotnet-json, json-kinds (else 422); json-kinds is Sigillo's, what `sigillo run`
+        reads: `{"NAME": {"value": "…", "kind": "secret"}}`. Records one `download` read
+        [D16]. A format that cannot
         render these names (a dotnet-json conflict, 400) is refused before anything is
         decrypted or recorded: the conflict depends on the names alone."""
         if format not in FORMATS:
@@ -189,7 +219,10 @@ class SecretsController(Controller):
             names = await services.secrets.current(environment.id)
             render(format, [(row.name, "") for row in names])
         revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
-        rendered = render(format, [(row.name, value) for row, value in revealed])
+        if format == "json-kinds":
+            rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
+        else:
+            rendered = render(format, [(row.name, value) for row, value in revealed])
         return Response(
             rendered.body,
             headers={**NO_STORE, "Content-Type": rendered.content_type},
@@ -223,6 +256,7 @@ class SecretsController(Controller):
             "environmentId": environment.id,
             "createdAt": row.created_at,
             "updatedAt": row.updated_at,
+            "kind": row.kind,
         }
         return Response(body, headers=NO_STORE, status_code=200)
 
@@ -261,4 +295,39 @@ class SecretsController(Controller):
         return await _delete(services, principal, project_id, environment_id, "download")
 
 
-ROUTES: list[ControllerRouterHandler] = [SecretsController]
+class SecretKindsController(Controller):
+    """Kinds live beside the secrets' own routes: a literal segment under `…/secrets` would
+    shadow a secret of that name (section 16)."""
+
+    path = "/api/v0/projects/{project_id:str}/environments/{environment_id:str}/secret-kinds"
+    tags = ["secrets"]
+
+    @patch(
+        "/",
+        operation_id="changeSecretKinds",
+        summary="Mark live secrets as secret or plain (values untouched)",
+    )
+    async def change_kinds(
+        self,
+        project_id: PathId,
+        environment_id: PathId,
+        data: JSONBody[ChangeKinds],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> KindsChanged:
+        """[D18] Appends one `secret.kind_changed` event per name whose kind changes, all in
+        one transaction; a name that already has its kind is left as it is. Needs write
+        access; a name that is not live here is 404 and nothing changes. No value is read."""
+        environment = await environment_for(
+            services, principal, project_id, environment_id, write=True
+        )
+        recorded = await services.secrets.change_kinds(environment.id, data.kinds, principal.actor)
+        changed = [
+            KindChange(event.name, event.kind, event.previous)
+            for event in (r.event for r in recorded)
+            if isinstance(event, SecretKindChanged)
+        ]
+        return KindsChanged(ok=True, environment_id=environment.id, changed=changed)
+
+
+ROUTES: list[ControllerRouterHandler] = [SecretsController, SecretKindsController]

@@ -195,6 +195,13 @@ def _run(commands: Any) -> None:
     run.add_argument(
         "--redact-all", action="store_true", help="redact every value of 4 characters or more"
     )
+    run.add_argument(
+        "--show",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="treat this secret as plain for this run (its value may print)",
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS")
 
 
@@ -245,9 +252,24 @@ def _secrets(commands: Any) -> None:
     set_.add_argument(
         "value", nargs="?", help="the value [masked prompt on a terminal, else stdin]"
     )
+    _kind(set_, "mark it plain configuration: shown by `run` and the dashboard")
     _project(set_)
     _environment(set_, many=True)
     _json(set_)
+
+    mark = _command(
+        actions,
+        "mark",
+        "secrets:mark",
+        "mark secrets as secret (masked, the default) or plain configuration (shown)",
+        "sigillo secrets mark PORT NODE_ENV LOG_LEVEL --plain",
+        "sigillo secrets mark ADMIN_EMAIL --secret -c prod",
+    )
+    mark.add_argument("names", nargs="+", metavar="NAME")
+    _kind(mark, "plain configuration: shown by `run` and the dashboard", required=True)
+    _project(mark)
+    _environment(mark, many=True)
+    _json(mark)
 
     delete = _command(
         actions,
@@ -295,9 +317,31 @@ def _secrets(commands: Any) -> None:
         "--format", choices=("env", "json", "yaml"), help="[from the file name, else env]"
     )
     upload.add_argument("-y", "--yes", action="store_true", help="write without asking")
+    upload.add_argument(
+        "--plain",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="mark these names plain configuration (the others keep their kind)",
+    )
     _project(upload)
     _environment(upload)
     _json(upload)
+
+
+def _kind(parser: Any, plain_help: str, *, required: bool = False) -> None:
+    """`--plain` / `--secret` [D18]: the kind to give; neither keeps the kind a name has."""
+    kind = parser.add_mutually_exclusive_group(required=required)
+    kind.add_argument(
+        "--plain", dest="kind", action="store_const", const="plain", default=None, help=plain_help
+    )
+    kind.add_argument(
+        "--secret",
+        dest="kind",
+        action="store_const",
+        const="secret",
+        help="mark it a secret: masked by `run`, hidden until revealed (the default)",
+    )
 
 
 def _catalog(commands: Any) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from sigillo.domain.events import Event, SecretDeleted, SecretSet
+from sigillo.domain.events import Event, SecretDeleted, SecretKindChanged, SecretSet
 
 __all__ = ["decode_event", "encode_event", "subject_of"]
 
@@ -26,6 +26,6 @@ def decode_event(data: str | bytes) -> Event:
 
 def subject_of(event: Event) -> str | None:
     """The secret name an event is about, so one secret's history can be read by index."""
-    if isinstance(event, SecretSet | SecretDeleted):
+    if isinstance(event, SecretSet | SecretDeleted | SecretKindChanged):
         return event.name
     return None

@@ -33,6 +33,8 @@ __all__ = [
     "Role",
     "SealedValue",
     "SecretDeleted",
+    "SecretKind",
+    "SecretKindChanged",
     "SecretSet",
     "SecretsRead",
     "TokenCreated",
@@ -43,6 +45,9 @@ __all__ = [
 
 Role = Literal["admin", "member"]
 Access = Literal["read", "read-write"]
+SecretKind = Literal["secret", "plain"]
+"""[D18] `secret` (the default): masked by `sigillo run` and hidden until revealed;
+`plain`: configuration a person chose to show (`PORT`, `NODE_ENV`)."""
 
 
 class _Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
@@ -71,6 +76,17 @@ class SecretSet(_Event, tag="secret.set", frozen=True):
 class SecretDeleted(_Event, tag="secret.deleted", frozen=True):
     environment_id: str
     name: str
+
+
+class SecretKindChanged(_Event, tag="secret.kind_changed", frozen=True):
+    """A person said whether a live secret is a secret or plain configuration [D18].
+    It never touches the value. A set keeps the kind its name has; a name that becomes
+    live again after a delete starts as `secret`."""
+
+    environment_id: str
+    name: str
+    kind: SecretKind
+    previous: SecretKind
 
 
 class SecretsRead(_Event, tag="secrets.read", frozen=True):
@@ -192,6 +208,7 @@ class TokenRevoked(_Event, tag="token.revoked", frozen=True):
 Event = (
     SecretSet
     | SecretDeleted
+    | SecretKindChanged
     | SecretsRead
     | UserRegistered
     | OrgCreated

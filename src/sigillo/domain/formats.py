@@ -25,14 +25,32 @@ from typing import Final, TypeAlias
 import msgspec
 
 from sigillo.domain.errors import FormatConflict, InvalidInput
+from sigillo.domain.events import SecretKind
 
-__all__ = ["FORMATS", "MOUNT_FORMATS", "Rendered", "dotnet_json_path", "render"]
+__all__ = [
+    "FORMATS",
+    "MOUNT_FORMATS",
+    "Rendered",
+    "dotnet_json_path",
+    "render",
+    "render_with_kinds",
+]
 
-FORMATS: Final = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
-"""Every download format, in the order of behaviour.md 7.1."""
+FORMATS: Final = (
+    "json",
+    "env",
+    "env-no-quotes",
+    "xargs",
+    "yaml",
+    "docker",
+    "dotnet-json",
+    "json-kinds",
+)
+"""Every download format: those of behaviour.md 7.1 in its order, then Sigillo's."""
 
-MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name != "xargs")
-"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file."""
+MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name not in ("xargs", "json-kinds"))
+"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file, and
+a program reads values, not kinds."""
 
 _TEXT: Final = "text/plain; charset=utf-8"
 
@@ -44,6 +62,7 @@ _CONTENT_TYPES: Final = {
     "yaml": "text/yaml; charset=utf-8",
     "docker": _TEXT,
     "dotnet-json": "application/json; charset=utf-8",
+    "json-kinds": "application/json",
 }
 
 
@@ -61,12 +80,25 @@ def render(format: str, secrets: Pairs) -> Rendered:
     """Render `secrets` ((name, value) pairs, in order) in one of `FORMATS`.
 
     Raises InvalidInput (field "format") for an unknown format and FormatConflict when
-    `dotnet-json` cannot nest the names (7.3).
+    `dotnet-json` cannot nest the names (7.3). `json-kinds` needs the kinds too: it is
+    `render_with_kinds`.
     """
     renderer = _RENDERERS.get(format)
     if renderer is None:
         raise InvalidInput("format", "must be one of " + ", ".join(FORMATS))
     return Rendered(body=renderer(secrets).encode("utf-8"), content_type=_CONTENT_TYPES[format])
+
+
+def render_with_kinds(secrets: Sequence[tuple[str, str, SecretKind]]) -> Rendered:
+    """`json-kinds`, Sigillo's format for programs that must know what to hide (`sigillo
+    run`, a CI job masking values): `{"NAME":{"value":"…","kind":"secret"},…}` in the
+    given order, strings written as in `json`."""
+    members = (
+        f'{_json_string(name)}:{{"value":{_json_string(value)},"kind":"{kind}"}}'
+        for name, value, kind in secrets
+    )
+    body = "{" + ",".join(members) + "}"
+    return Rendered(body=body.encode("utf-8"), content_type=_CONTENT_TYPES["json-kinds"])
 
 
 _json_string: Final[Callable[[str], str]] = encode_basestring

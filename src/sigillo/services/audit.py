@@ -42,6 +42,7 @@ from sigillo.domain.events import (
     ProjectRenamed,
     RecordedEvent,
     SecretDeleted,
+    SecretKindChanged,
     SecretSet,
     SecretsRead,
     TokenCreated,
@@ -96,8 +97,10 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     org_id: str | None = None
     project_id: str | None = None
     environment_id: str | None = None
-    names: list[str] | None = None  # secret.set / secret.deleted / secrets.read
+    names: list[str] | None = None  # secret.set / .deleted / .kind_changed, secrets.read
     how: str | None = None  # secrets.read: get, download, reveal or run
+    kind: str | None = None  # secret.kind_changed: the kind now, secret or plain [D18]
+    previous_kind: str | None = None  # secret.kind_changed: the kind before
     name: str | None = None  # the new name of an org, project or environment; a token's name
     slug: str | None = None
     role: str | None = None
@@ -143,7 +146,7 @@ class _Filter(msgspec.Struct, frozen=True):
         if self.secret is None:
             return True
         event = recorded.event
-        if isinstance(event, SecretSet | SecretDeleted):
+        if isinstance(event, SecretSet | SecretDeleted | SecretKindChanged):
             return event.name == self.secret
         return isinstance(event, SecretsRead) and self.secret in event.names
 
@@ -395,6 +398,8 @@ async def _details(event: Event, names: _Names, memberships: dict[str, str]) -> 
     """What changed, without any value, ciphertext or hash."""
     if isinstance(event, SecretSet | SecretDeleted):
         return {"names": [event.name]}
+    if isinstance(event, SecretKindChanged):
+        return {"names": [event.name], "kind": event.kind, "previous_kind": event.previous}
     if isinstance(event, SecretsRead):
         return {"names": list(event.names), "how": event.how}
     if isinstance(event, OrgCreated | ProjectRenamed):

@@ -31,14 +31,19 @@ class RecentRows:
         self._kept: OrderedDict[str, tuple[int, list[CurrentSecretRow]]] = OrderedDict()
 
     async def current(self, environment_id: str) -> list[CurrentSecretRow]:
+        return (await self.versioned(environment_id))[1]
+
+    async def versioned(self, environment_id: str) -> tuple[int, list[CurrentSecretRow]]:
+        """The live rows and the stream version read before them: an append expecting that
+        version lands only if the rows are still current."""
         version = await self._store.stream_version(environment_stream(environment_id))
         kept = self._kept.get(environment_id)
         if kept is not None and kept[0] == version:
             self._kept.move_to_end(environment_id)
-            return list(kept[1])
+            return version, list(kept[1])
         rows = await self._store.select(CurrentSecretRow, "environment_id", environment_id)
         self._kept[environment_id] = (version, rows)
         self._kept.move_to_end(environment_id)
         while len(self._kept) > self._capacity:
             self._kept.popitem(last=False)
-        return list(rows)
+        return version, list(rows)

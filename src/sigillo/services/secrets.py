@@ -1,15 +1,26 @@
-"""Secrets of an environment: set (one or many, all or nothing), delete, list, read, history,
-and the dashboard's multi-environment writes (save to several environments, delete from
-several, copy missing names across, compare pasted values), each in one transaction."""
+"""Secrets of an environment: set (one or many, all or nothing), delete, mark as secret or
+plain [D18], list, read, history, and the dashboard's multi-environment writes (save to
+several environments, delete from several, copy missing names across, compare pasted
+values), each in one transaction.
+
+A write that names kinds is decided on the live kinds (a kind change records the kind it
+replaces) and appended at the version it was decided on, again if another write got there
+first; every other write appends at the stream's end, whatever it is."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sigillo.domain import secrets as aggregate
-from sigillo.domain.errors import NotFound
-from sigillo.domain.events import Actor, RecordedEvent, SecretDeleted, SecretSet, SecretsRead
+from sigillo.domain.errors import ConcurrencyError, NotFound
+from sigillo.domain.events import (
+    Actor,
+    RecordedEvent,
+    SealedValue,
+    SecretKind,
+    SecretsRead,
+)
 from sigillo.domain.projections.history import HistoryEntry, history
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.streams import environment_stream, reads_stream
@@ -17,7 +28,7 @@ from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.group_commit import GroupCommit
 from sigillo.services.ports import Append, Cipher, EventStore
 from sigillo.services.recent_rows import RecentRows
-from sigillo.services.writing import Writer
+from sigillo.services.writing import ATTEMPTS, Writer
 
 __all__ = ["Comparison", "ReadHow", "SecretsService"]
 
@@ -31,6 +42,23 @@ Comparison = Literal["added", "changed", "unchanged"]
 _EMPTY_CIPHERTEXT_BYTES = {1: 16}
 
 
+class _Write(NamedTuple):
+    """One environment's part of a write: deletes, then sets, then kinds. Kinds without
+    sets mark live names; with sets they name the kinds of the names set."""
+
+    environment_id: str
+    deletes: Sequence[str] = ()
+    sets: Mapping[str, str] = {}
+    kinds: Mapping[str, SecretKind] = {}
+
+
+def _kinds(kinds: Mapping[str, str] | None) -> dict[str, SecretKind]:
+    return {
+        secret_name(name, "kinds"): aggregate.secret_kind(kind)
+        for name, kind in (kinds or {}).items()
+    }
+
+
 class SecretsService:
     def __init__(self, store: EventStore, cipher: Cipher, writer: Writer) -> None:
         self._store, self._cipher, self._writer = store, cipher, writer
@@ -38,20 +66,29 @@ class SecretsService:
         self._recent = RecentRows(store)
 
     async def set(
-        self, environment_id: str, values: Mapping[str, str], actor: Actor
+        self,
+        environment_id: str,
+        values: Mapping[str, str],
+        actor: Actor,
+        kinds: Mapping[str, str] | None = None,
     ) -> list[RecordedEvent]:
-        """Validate every name and value first, then seal and append them in one transaction."""
+        """Validate every name, value and kind first, then seal and append them in one
+        transaction. Names not in `kinds` keep their kind (`secret` when new)."""
         checked = {secret_name(name): secret_value(value) for name, value in values.items()}
-        # The append itself refuses a missing environment, atomically; asking first only
-        # spares the key encryptions for a write that cannot land.
-        if await self._store.get(EnvironmentRow, (environment_id,)) is None:
-            raise NotFound("environment")
-        sealed = {
-            name: self._cipher.seal(value, environment_id=environment_id, name=name)
-            for name, value in checked.items()
-        }
-        events = aggregate.decide(aggregate.SetSecrets(environment_id, sealed))
-        return await self._writer.append(environment_stream(environment_id), events, actor)
+        chosen = _kinds(kinds)
+        if not checked:  # kinds alone would be a kind change: a set names what it sets
+            aggregate.decide(aggregate.SetSecrets(environment_id, {}, chosen))
+            return []
+        [recorded] = await self._write([_Write(environment_id, (), checked, chosen)], actor)
+        return recorded
+
+    async def change_kinds(
+        self, environment_id: str, kinds: Mapping[str, str], actor: Actor
+    ) -> list[RecordedEvent]:
+        """Mark live names `secret` or `plain` [D18]: one event per name whose kind changes,
+        none for a name that already has its kind. A name that is not live is NotFound."""
+        [recorded] = await self._write([_Write(environment_id, kinds=_kinds(kinds))], actor)
+        return recorded
 
     async def delete(
         self, environment_id: str, names: Sequence[str], actor: Actor
@@ -155,16 +192,20 @@ class SecretsService:
         values: Mapping[str, str],
         renames: Mapping[str, str] | None = None,
         also: Sequence[str] = (),
+        kinds: Mapping[str, str] | None = None,
     ) -> list[str]:
         """The dashboard's Save (behaviour.md 14.4), all environments in one transaction.
 
         Here, each rename `old -> new` writes `delete old` and then `set new` (with the
         value given for `new`, else the old name's value, copied without leaving the
         server), and every other entry of `values` a `set`. In each environment of `also`
-        only the sets are written: a rename is not propagated as a delete there. Answers the
-        names set. A renamed name that is no longer live is NotFound("secret")."""
+        only the sets are written: a rename is not propagated as a delete there. `kinds`
+        names the kind of names set, in every environment written; a renamed name keeps
+        the old name's kind unless `kinds` names another. Answers the names set. A renamed
+        name that is no longer live is NotFound("secret")."""
         renames = {secret_name(old): secret_name(new) for old, new in (renames or {}).items()}
         sets = {secret_name(name): secret_value(value) for name, value in values.items()}
+        chosen = _kinds(kinds)
         if renames:
             live = {row.name: row for row in await self.current(environment_id)}
             for old, new in renames.items():
@@ -172,8 +213,9 @@ class SecretsService:
                     raise NotFound("secret")
                 if new not in sets:
                     sets[new] = self.open(live[old])
-        writes = [(environment_id, list(renames), sets)]
-        writes += [(other, [], sets) for other in also if other != environment_id]
+                chosen.setdefault(new, live[old].kind)
+        writes = [_Write(environment_id, list(renames), sets, chosen)]
+        writes += [_Write(other, (), sets, chosen) for other in also if other != environment_id]
         await self._write(writes, actor)
         return list(sets)
 
@@ -181,7 +223,7 @@ class SecretsService:
         """One `delete` of `name` in each environment, all in one transaction (a delete is
         appended even where the name is not live, as everywhere else)."""
         checked = secret_name(name)
-        await self._write([(env, [checked], {}) for env in environment_ids], actor)
+        await self._write([_Write(env, [checked]) for env in environment_ids], actor)
 
     async def copy_missing(
         self, source_id: str, target_id: str, actor: Actor, names: Iterable[str] | None = None
@@ -189,17 +231,18 @@ class SecretsService:
         """Copy into the target the names live in the source and not live in the target
         (only those of `names`, when given), re-derived here from both environments; the
         values are opened and sealed again for their new place [D14] without leaving the
-        server. Answers the names copied (none: nothing is written)."""
+        server, and keep their kinds. Answers the names copied (none: nothing is written)."""
         present = {row.name for row in await self.current(target_id)}
         wanted = None if names is None else {secret_name(name) for name in names}
-        values = {
-            row.name: self.open(row)
+        rows = [
+            row
             for row in await self.current(source_id)
             if row.name not in present and (wanted is None or row.name in wanted)
-        }
-        if values:
-            await self.set(target_id, values, actor)
-        return list(values)
+        ]
+        if rows:
+            values = {row.name: self.open(row) for row in rows}
+            await self.set(target_id, values, actor, {row.name: row.kind for row in rows})
+        return [row.name for row in rows]
 
     async def compare(
         self, environment_id: str, values: Mapping[str, str], actor: Actor
@@ -221,32 +264,59 @@ class SecretsService:
                 result[name] = "unchanged" if self.open(live[name]) == value else "changed"
         return result
 
-    async def _write(
-        self, writes: Sequence[tuple[str, Sequence[str], Mapping[str, str]]], actor: Actor
-    ) -> None:
-        """Per environment: deletes, then sets (sealed for that environment), appended to
-        every environment's stream in one transaction: all land or none."""
-        appends = []
-        for environment_id, deletes, sets in writes:
-            if await self._store.get(EnvironmentRow, (environment_id,)) is None:
+    async def _write(self, writes: Sequence[_Write], actor: Actor) -> list[list[RecordedEvent]]:
+        """Every environment's part, sealed for that environment, appended to its stream in
+        one transaction: all land or none. Parts with kinds are decided on the live kinds
+        and appended at the version read with them; decided again when it moved."""
+        sealed: list[dict[str, SealedValue]] = []
+        for write in writes:
+            if await self._store.get(EnvironmentRow, (write.environment_id,)) is None:
                 raise NotFound("environment")
-            sealed = {
-                name: self._cipher.seal(value, environment_id=environment_id, name=name)
-                for name, value in sets.items()
-            }
-            events: list[SecretSet | SecretDeleted] = []
-            if deletes:
-                events += aggregate.decide(aggregate.DeleteSecrets(environment_id, deletes))
-            if sealed:
-                events += aggregate.decide(aggregate.SetSecrets(environment_id, sealed))
-            if events:
-                stream = environment_stream(environment_id)
-                appends.append(Append(stream, None, self._writer.new(events, actor)))
-        if appends:
-            await self._writer.store.append_many(appends)
+            sealed.append(
+                {
+                    name: self._cipher.seal(value, environment_id=write.environment_id, name=name)
+                    for name, value in write.sets.items()
+                }
+            )
+        for attempt in range(ATTEMPTS):
+            appends = [
+                await self._decided(write, values, actor)
+                for write, values in zip(writes, sealed, strict=True)
+            ]
+            try:
+                return await self._writer.store.append_many(appends)
+            except ConcurrencyError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _decided(
+        self, write: _Write, sealed: Mapping[str, SealedValue], actor: Actor
+    ) -> Append:
+        environment_id = write.environment_id
+        version: int | None = None
+        live: dict[str, SecretKind] = {}
+        if write.kinds:
+            version, rows = await self._recent.versioned(environment_id)
+            live = {row.name: row.kind for row in rows if row.name not in write.deletes}
+        events: list[aggregate.SecretEvent] = []
+        if write.deletes:
+            events += aggregate.decide(aggregate.DeleteSecrets(environment_id, write.deletes))
+        if sealed:
+            command = aggregate.SetSecrets(environment_id, sealed, write.kinds)
+            events += aggregate.decide(command, live)
+        elif write.kinds:
+            events += aggregate.decide(aggregate.ChangeKinds(environment_id, write.kinds), live)
+        return Append(environment_stream(environment_id), version, self._writer.new(events, actor))
 
     async def history(self, environment_id: str, name: str) -> list[HistoryEntry]:
         return history(await self._store.secret_history(environment_id, secret_name(name)), name)
+
+    def plain_values(self, rows: Iterable[CurrentSecretRow]) -> dict[str, str]:
+        """The values of the `plain` rows among `rows`, for the dashboard's table: plain
+        values are configuration a person chose to show [D18], so this records no read.
+        Secret-kind values only leave through `reveal`, which records one first."""
+        return {row.name: self.open(row) for row in rows if row.kind == "plain"}
 
     def open(self, row: CurrentSecretRow) -> str:
         return self._cipher.open(row.sealed(), environment_id=row.environment_id, name=row.name)

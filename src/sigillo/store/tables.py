@@ -107,6 +107,8 @@ class CurrentSecrets(Table, tablename="current_secrets"):
     live_since = BigInt()
     actor_kind = Varchar(length=16)
     actor_id = Varchar(length=100)
+    # [D18] rows that existed before kinds were all secrets: the column's default says so
+    kind = Varchar(length=16, default="secret")
 
 
 class Users(Table, tablename="users"):

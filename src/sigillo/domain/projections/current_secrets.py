@@ -1,13 +1,16 @@
 """Current secrets of an environment, folded one event at a time (behaviour.md 3.5).
 
-A set makes a name live (keeping createdAt and its place if it already was); a delete
-removes it. Reading the projection costs O(live secrets), never a replay of history.
+A set makes a name live (keeping createdAt, its place and its kind if it already was; a new
+name is a `secret` [D18]); a kind change marks a live name; a delete removes it. Reading
+the projection costs O(live secrets), never a replay of history.
 """
 
 from __future__ import annotations
 
+import msgspec
+
 from sigillo.domain.errors import NotFound
-from sigillo.domain.events import RecordedEvent, SecretDeleted, SecretSet
+from sigillo.domain.events import RecordedEvent, SecretDeleted, SecretKindChanged, SecretSet
 from sigillo.domain.projections.rows import (
     CurrentSecretRow,
     EnvironmentRow,
@@ -23,7 +26,7 @@ __all__ = ["apply"]
 
 def apply(view: View, recorded: RecordedEvent) -> list[Op]:
     event = recorded.event
-    if not isinstance(event, SecretSet | SecretDeleted):
+    if not isinstance(event, SecretSet | SecretDeleted | SecretKindChanged):
         return []
     if view.get(EnvironmentRow, (event.environment_id,)) is None:
         raise NotFound("environment")
@@ -33,6 +36,10 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
     previous = view.get(CurrentSecretRow, key)
     if not isinstance(previous, CurrentSecretRow):
         previous = None
+    if isinstance(event, SecretKindChanged):
+        if previous is None:  # decided on live names only; a log never holds one otherwise
+            raise NotFound("secret")
+        return [Put(msgspec.structs.replace(previous, kind=event.kind))]
     sealed = event.value
     row = CurrentSecretRow(
         environment_id=event.environment_id,
@@ -47,6 +54,7 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
         live_since=previous.live_since if previous else recorded.position,
         actor_kind=recorded.actor.kind,
         actor_id=recorded.actor.id,
+        kind=previous.kind if previous else "secret",
     )
     usage = view.get(KeyUsageRow, (sealed.key_id,))
     count = usage.sealed_count if isinstance(usage, KeyUsageRow) else 0

@@ -11,7 +11,7 @@ from typing import ClassVar, Protocol
 
 import msgspec
 
-from sigillo.domain.events import SealedValue
+from sigillo.domain.events import SealedValue, SecretKind
 
 __all__ = [
     "ApiTokenRow",
@@ -93,7 +93,8 @@ class EnvironmentRow(Row, frozen=True):
 
 
 class CurrentSecretRow(Row, frozen=True):
-    """A live secret: its latest sealed value and when it became live (behaviour.md 3.5)."""
+    """A live secret: its latest sealed value, when it became live (behaviour.md 3.5) and
+    its kind [D18]: `secret` unless a person marked it `plain`."""
 
     table: ClassVar[str] = "current_secrets"
     key: ClassVar[tuple[str, ...]] = ("environment_id", "name")
@@ -110,13 +111,14 @@ class CurrentSecretRow(Row, frozen=True):
     live_since: int
     actor_kind: str
     actor_id: str
+    kind: SecretKind = "secret"  # added with D18: rows of older cases fold to the default
 
     def sealed(self) -> SealedValue:
         return SealedValue(self.key_id, self.nonce, self.ciphertext, self.format)
 
     def __repr__(self) -> str:
         where = f"environment_id={self.environment_id!r}, name={self.name!r}"
-        return f"CurrentSecretRow({where}, secret_id={self.secret_id!r})"
+        return f"CurrentSecretRow({where}, secret_id={self.secret_id!r}, kind={self.kind!r})"
 
 
 class KeyUsageRow(Row, frozen=True):
