@@ -91,6 +91,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("DELETE", SECRETS + "/download"): ("write", None),
     ("GET", SECRETS + "/{name}"): ("read", None),
     ("DELETE", SECRETS + "/{name}"): ("write", None),
+    ("PATCH", ENV + "/secret-kinds"): ("write", {"kinds": {"EXISTING": "plain"}}),
     ("GET", "/api/v0/projects/{project_id}/tokens"): ("member", None),
     ("POST", "/api/v0/projects/{project_id}/tokens"): ("admin", {"name": "ci"}),
     ("DELETE", "/api/v0/projects/{project_id}/tokens/{token_id}"): ("admin", None),

@@ -98,6 +98,13 @@ def _detail(extra: Any) -> list[dict[str, str]]:
     ] or [{"field": "body", "message": "is not valid"}]
 
 
+def _too_deep(_: Request[Any, Any, Any], error: RecursionError) -> Response[dict[str, Any]]:
+    """A JSON body nested deeper than the decoder recurses (`[[[[…]]]]`): bad input, 422."""
+    log.warning("refused a request body nested too deeply")
+    detail = [{"field": "body", "message": "is nested too deeply"}]
+    return _json(422, {"error": "validation failed", "detail": detail})
+
+
 def _unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The type and the frames, never the message: a message may quote request data.
     log.error(
@@ -109,5 +116,6 @@ def _unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[dict[st
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SigilloError: _sigillo_error,
     HTTPException: _http_error,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }
