@@ -378,3 +378,26 @@ async def test_a_body_nested_too_deeply_is_422_on_any_json_route(
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == [{"field": "body", "message": "is nested too deeply"}]
+
+
+async def test_the_openapi_document_types_every_kind(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    kinds = {"type": "string", "enum": ["secret", "plain"]}
+    assert schemas["SecretItem"]["properties"]["kind"] == kinds
+    assert schemas["SecretRead"]["properties"]["kind"] == kinds
+    assert "value" not in schemas["SecretItem"]["properties"]
+    for body in ("SetSecrets", "ChangeKinds"):
+        assert schemas[body]["properties"]["kinds"]["additionalProperties"] == kinds
+        assert schemas[body]["properties"]["kinds"]["propertyNames"]["pattern"]
+    assert schemas["ChangeKinds"]["additionalProperties"] is False
+    set_kind = schemas["SetSecret"]["properties"]["kind"]
+    assert set_kind == {"type": ["null", "string"], "enum": ["secret", "plain", None]}
+    route = "/api/v0/projects/{project_id}/environments/{environment_id}/secret-kinds"
+    operation = document["paths"][route]["patch"]
+    assert operation["operationId"] == "changeSecretKinds"
+    assert {"401", "403", "404", "422"} <= set(operation["responses"])
+    listing = document["paths"][
+        "/api/v0/projects/{project_id}/environments/{environment_id}/secrets"
+    ]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listing == {"$ref": "#/components/schemas/SecretList"}

@@ -26,6 +26,7 @@ from litestar.routes import HTTPRoute
 
 from sigillo import __version__
 from sigillo.domain.formats import FORMATS
+from sigillo.domain.secrets import KINDS
 from sigillo.domain.values import (
     MAX_DISPLAY_NAME,
     MAX_NAME_LENGTH,
@@ -180,7 +181,8 @@ _TREE = Schema(
             Reference(f"#/components/schemas/{_DOWNLOAD_TREE}"),
         ]
     ),
-    description="json: each name with its value; dotnet-json: the names split at `__` into "
+    description="json: each name with its value; json-kinds: each name with "
+    '`{"value": …, "kind": "secret" | "plain"}`; dotnet-json: the names split at `__` into '
     "nested objects",
 )
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -290,6 +292,12 @@ _SECRET_VALUE = Schema(
     max_length=MAX_VALUE_BYTES,
     description=f"No NUL; at most {MAX_VALUE_BYTES} bytes once encoded as UTF-8",
 )
+# [D18] Each name's kind: `secret` (masked by `sigillo run`) or `plain` (configuration).
+_KINDS = Schema(
+    type=OpenAPIType.OBJECT,
+    property_names=_SECRET_NAME,
+    additional_properties=Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
+)
 _DISPLAY_NAME = Schema(
     type=OpenAPIType.STRING,
     pattern=DISPLAY_NAME_PATTERN,
@@ -336,8 +344,10 @@ _BODY_RULES: dict[str, dict[str, Schema]] = {
             type=OpenAPIType.OBJECT,
             property_names=_SECRET_NAME,
             additional_properties=_SECRET_VALUE,
-        )
+        ),
+        "kinds": _KINDS,
     },
+    "ChangeKinds": {"kinds": _KINDS},
     "Decision": {"userCode": _USER_CODE},
 }
 # ...and what a body needs as a whole: a rename names a new name or a new slug.

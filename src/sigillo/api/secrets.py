@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -30,8 +29,18 @@ from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
+from sigillo.api.secret_bodies import (
+    ChangeKinds,
+    KindChange,
+    KindsChanged,
+    SecretItem,
+    SecretList,
+    SecretRead,
+    SetSecret,
+    SetSecrets,
+)
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
-from sigillo.domain.events import SecretKind, SecretKindChanged
+from sigillo.domain.events import SecretKindChanged
 from sigillo.domain.formats import FORMATS, render, render_with_kinds
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
@@ -44,40 +53,6 @@ NO_ACCESS = "token does not have access to this environment"
 OTHER_ENVIRONMENT = "token is scoped to a different environment"
 READ_ONLY = "token is read-only"
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-class SetSecret(msgspec.Struct, forbid_unknown_fields=True):
-    """`kind` [D18]: `secret` or `plain`; left out, the name keeps its kind (`secret` when
-    new)."""
-
-    name: str
-    value: str
-    kind: SecretKind | None = None
-
-
-class SetSecrets(msgspec.Struct, forbid_unknown_fields=True):
-    """`kinds` names the kind of some of the names set; the others keep theirs."""
-
-    secrets: dict[str, str]
-    kinds: dict[str, SecretKind] = {}
-
-
-class ChangeKinds(msgspec.Struct, forbid_unknown_fields=True):
-    """The kind each named live secret is to have [D18]; their values are not touched."""
-
-    kinds: dict[str, SecretKind]
-
-
-class KindChange(msgspec.Struct, frozen=True):
-    name: str
-    kind: SecretKind
-    previous: SecretKind
-
-
-class KindsChanged(msgspec.Struct, frozen=True, rename="camel"):
-    ok: bool
-    environment_id: str
-    changed: list[KindChange]
 
 
 async def environment_for(
@@ -101,15 +76,10 @@ async def environment_for(
     return environment
 
 
-def _item(row: CurrentSecretRow, services: Services) -> dict[str, Any]:
-    return {
-        "id": row.secret_id,
-        "name": row.name,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "isEmpty": services.secrets.is_empty(row),
-        "kind": row.kind,
-    }
+def _item(row: CurrentSecretRow, empty: frozenset[str]) -> SecretItem:
+    return SecretItem(
+        row.secret_id, row.name, row.created_at, row.updated_at, row.name in empty, row.kind
+    )
 
 
 async def _delete(
@@ -132,18 +102,19 @@ class SecretsController(Controller):
         environment_id: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> SecretList:
         """Live secrets in replay order, without values, and `allNames`: the sorted names
         live anywhere in the environment's own project. Records no read."""
         environment = await environment_for(
             services, principal, project_id, environment_id, write=False
         )
         rows = await services.secrets.current(environment.id)
-        return {
-            "environmentId": environment.id,
-            "secrets": [_item(row, services) for row in rows],
-            "allNames": await services.secrets.all_names(environment.project_id),
-        }
+        empty = services.secrets.empty_names(rows)
+        return SecretList(
+            environment.id,
+            [_item(row, empty) for row in rows],
+            await services.secrets.all_names(environment.project_id),
+        )
 
     @post(
         "/",
@@ -237,7 +208,7 @@ class SecretsController(Controller):
         name: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[SecretRead]:
         """The live value, or 404 `not found`; records a `get` read [D16] first."""
         checked = secret_name(name)
         environment = await environment_for(
@@ -249,15 +220,15 @@ class SecretsController(Controller):
             )
         except NotFound:
             raise NotFoundException(NOT_FOUND) from None
-        body = {
-            "id": row.secret_id,
-            "name": row.name,
-            "value": value,
-            "environmentId": environment.id,
-            "createdAt": row.created_at,
-            "updatedAt": row.updated_at,
-            "kind": row.kind,
-        }
+        body = SecretRead(
+            row.secret_id,
+            row.name,
+            value,
+            environment.id,
+            row.created_at,
+            row.updated_at,
+            row.kind,
+        )
         return Response(body, headers=NO_STORE, status_code=200)
 
     @delete(
