@@ -1,6 +1,8 @@
 """The redaction contract of `sigillo run` (docs/redaction.md), line by line.
 
-Which values are protected (behaviour.md 12.5 and 15.3, plus Sigillo's additions), which
+Which values are protected (D18 by kind, tests/cli/test_protected_kinds.py; here the
+likely-secret rule of behaviour.md 12.5 and 15.3 that picks the parts of compound values,
+and Sigillo's additions), which
 forms of them, the fixed mask, longest match first, the streaming guarantee at every split
 point and across pauses, byte-exact binary, failing closed, and what is not covered.
 """
@@ -95,7 +97,9 @@ def test_the_redaction_rule_line_of_15_3() -> None:
         "TOKEN": TOKEN,
         "HEX": HEX,
     }
-    assert select_protected(secrets) == ([TOKEN, HEX], ["PUBLIC_URL", "ENV_NAME"])
+    # D18: the URL and the word are collected only as plain configuration is not
+    assert select_protected(secrets, plain={"PUBLIC_URL", "ENV_NAME"}) == ([TOKEN, HEX], [])
+    assert select_protected(secrets).values == [TOKEN, HEX, secrets["PUBLIC_URL"], "development"]
 
 
 def test_only_ascii_letters_and_digits_make_a_run() -> None:
@@ -114,8 +118,10 @@ def test_entropy_of_nothing_is_zero() -> None:
 def test_the_password_of_a_url_with_credentials_is_protected() -> None:
     url = "postgres://app:pw12@db.internal:5432/app"
     assert not is_likely_secret(url)
-    assert select_protected({"DATABASE_URL": url}) == (["pw12"], [])
-    output = redact(f"connecting to {url}\n".encode(), protect({"DATABASE_URL": url})[0])
+    assert select_protected({"DATABASE_URL": url}, plain={"DATABASE_URL"}) == (["pw12"], [])
+    assert select_protected({"DATABASE_URL": url}) == ([url, "pw12"], [])  # a secret: whole
+    forms = protect({"DATABASE_URL": url}, plain={"DATABASE_URL"})[0]
+    output = redact(f"connecting to {url}\n".encode(), forms)
     assert output == b"connecting to postgres://app:********@db.internal:5432/app\n"
 
 
@@ -140,7 +146,9 @@ def test_url_passwords(value: str, passwords: list[str]) -> None:
     "value", ["123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000"]
 )
 def test_uuid_shaped_values_are_protected(value: str) -> None:
+    assert protected.is_uuid_shaped(value)
     assert select_protected({"ID": value}) == ([value], [])
+    assert select_protected({"CONF": f"a: b\n{value}\n"}, plain={"CONF"}) == ([], [])
     assert redact(f"id={value}.".encode(), protected_forms(value)) == b"id=********."
 
 
@@ -154,15 +162,17 @@ def test_only_exact_uuid_shapes_count(value: str) -> None:
 
 def test_redact_name_protects_a_value_whatever_it_looks_like() -> None:
     secrets = {"GREETING": "hello world", "PORT": "8080", "A": "x"}
-    assert select_protected(secrets) == ([], ["GREETING", "PORT", "A"])
-    chosen = select_protected(secrets, redact={"GREETING", "A"})
-    assert chosen == (["hello world", "x"], ["PORT"])
+    plain = set(secrets)
+    assert select_protected(secrets, plain=plain) == ([], [])
+    chosen = select_protected(secrets, plain=plain, redact={"GREETING", "A"})
+    assert chosen == (["hello world", "x"], [])
+    assert select_protected(secrets, redact={"A"}) == (["hello world", "8080", "x"], [])
 
 
 def test_redact_all_protects_every_value_of_4_characters_or_more() -> None:
     secrets = {"LONG": "development", "FOUR": "8080", "THREE": "abc", "EMPTY": "", "E": "éééé"}
-    chosen = select_protected(secrets, redact_all=True)
-    assert chosen == (["development", "éééé", "8080"], ["THREE", "EMPTY"])
+    chosen = select_protected(secrets, plain=set(secrets), redact_all=True)
+    assert chosen == (["development", "éééé", "8080"], [])  # short plain values: not named
 
 
 def test_values_are_listed_longest_first_by_utf8_length_without_repeats() -> None:
@@ -170,9 +180,10 @@ def test_values_are_listed_longest_first_by_utf8_length_without_repeats() -> Non
     assert select_protected(secrets, redact={"B"}).values == [TOKEN, "€" * 11, HEX]
 
 
-def test_protect_gives_the_forms_of_every_protected_value_and_the_unprotected_names() -> None:
-    forms, unprotected = protect({"TOKEN": TOKEN, "ENV": "development", "DB": "h://u:pass@h"})
-    assert unprotected == ["ENV"]
+def test_protect_gives_the_forms_of_every_protected_value_and_the_short_names() -> None:
+    secrets = {"TOKEN": TOKEN, "ENV": "development", "DB": "h://u:pass@h", "PIN": "42"}
+    forms, short = protect(secrets, plain={"ENV", "DB"})
+    assert short == ["PIN"]
     assert set(forms) == set(protected_forms(TOKEN)) | set(protected_forms("pass"))
     assert [len(form) for form in forms] == sorted(map(len, forms), reverse=True)
 
@@ -187,8 +198,9 @@ PEM = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(LINES) + "\n-----END PRIVATE K
 
 
 def test_a_multi_line_value_and_each_of_its_protected_lines_are_protected() -> None:
-    assert select_protected({"KEY": PEM}).values == [PEM, *LINES]
-    assert select_protected({"KEY": PEM.replace("\n", "\r\n")}).values[1:] == LINES
+    # the value, the value without its final line feed (printed stripped), each key line
+    assert select_protected({"KEY": PEM}).values == [PEM, PEM.strip(), *LINES]
+    assert select_protected({"KEY": PEM.replace("\n", "\r\n")}).values[2:] == LINES
 
 
 def test_multi_line_values_are_masked_line_by_line() -> None:
@@ -200,9 +212,11 @@ def test_multi_line_values_are_masked_line_by_line() -> None:
     assert redact(PEM.encode(), forms) == MASK  # whole, the value wins over its lines
 
 
-def test_a_protected_line_protects_its_variable_even_if_the_value_is_not() -> None:
+def test_a_protected_line_of_a_secret_is_protected_besides_the_whole_value() -> None:
     value = "name: api\n123e4567-e89b-12d3-a456-426614174000\r\nregion: eu\n"
-    assert select_protected({"CONF": value}) == (["123e4567-e89b-12d3-a456-426614174000"], [])
+    uuid = "123e4567-e89b-12d3-a456-426614174000"
+    assert select_protected({"CONF": value}) == ([value, value.strip(), uuid], [])
+    assert select_protected({"CONF": value}, plain={"CONF"}) == ([], [])  # plain: lines shown
 
 
 # ---------------------------------------------------------------- forms

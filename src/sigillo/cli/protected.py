@@ -1,10 +1,14 @@
 """Which values `sigillo run` protects, and in which byte forms (docs/redaction.md).
 
-The likely-secret rule is the reference's (behaviour.md 12.5): a value is protected when some
-maximal run of ASCII letters and digits in it is at least 16 characters long with a Shannon
-entropy of at least 3.5 bits per character. Sigillo adds the password of a URL with
-credentials, UUID-shaped values, each protected line of a multi-line value, `--redact NAME`
-and `--redact-all`, and the encoded forms of every protected value.
+Decision D18: a value is protected by its role, not its shape. Every value of kind
+`secret` (the default) that is at least 4 bytes long is protected whole, whatever it looks
+like; of a `plain` value (configuration a person chose to show) only the passwords of its
+URLs with credentials are. The reference's likely-secret rule (behaviour.md 12.5: some
+maximal run of ASCII letters and digits of at least 16 characters with a Shannon entropy of
+at least 3.5 bits per character) survives only for the parts of compound secret values:
+each line of a multi-line secret value that passes it, or is UUID-shaped, is protected as a
+value of its own. `--redact NAME`, `--redact-all` and `--show NAME` adjust this for one
+run, and every protected value is masked in all its encoded forms.
 
 Standard library only: `sigillo run` imports this before it starts the child.
 """
@@ -24,8 +28,8 @@ __all__ = [
     "MIN_DERIVED_FORM",
     "MIN_ENTROPY",
     "MIN_PASSWORD",
-    "MIN_REDACT_ALL",
     "MIN_RUN",
+    "MIN_SECRET",
     "Selection",
     "all_forms",
     "entropy",
@@ -38,10 +42,10 @@ __all__ = [
     "url_passwords",
 ]
 
+MIN_SECRET = 4  # bytes (UTF-8) of a value of kind secret, to be protected whole
 MIN_RUN = 16  # characters of a run of ASCII letters and digits
 MIN_ENTROPY = 3.5  # bits per character
 MIN_PASSWORD = 4  # bytes (UTF-8) of a URL password
-MIN_REDACT_ALL = 4  # characters of a value, for --redact-all
 MIN_DERIVED_FORM = 8  # bytes of an encoded form (base64, hex, percent, JSON)
 
 _RUN = re.compile(f"[A-Za-z0-9]{{{MIN_RUN},}}")
@@ -54,10 +58,11 @@ _T = TypeVar("_T")
 
 class Selection(NamedTuple):
     """What `sigillo run` protects: the values (longest first, by UTF-8 length) and the
-    names of the injected variables of which nothing is protected, in their given order."""
+    names, in their given order, of the secrets (kind `secret`, not shown) whose value is
+    too short to protect: 1 to 3 bytes long, and not named by `--redact`."""
 
     values: list[str]
-    unprotected: list[str]
+    short: list[str]
 
 
 def entropy(run: str) -> float:
@@ -67,7 +72,8 @@ def entropy(run: str) -> float:
 
 
 def is_likely_secret(value: str) -> bool:
-    """The reference rule: some run of >= 16 ASCII letters and digits has >= 3.5 bits/char."""
+    """The reference rule: some run of >= 16 ASCII letters and digits has >= 3.5 bits/char.
+    Under D18 it only picks the lines of a multi-line secret value to protect on their own."""
     return any(entropy(run.group()) >= MIN_ENTROPY for run in _RUN.finditer(value))
 
 
@@ -77,8 +83,9 @@ def is_uuid_shaped(value: str) -> bool:
 
 
 def url_passwords(value: str) -> list[str]:
-    """The passwords of the URLs with credentials in `value` (`scheme://user:PASSWORD@host`),
-    each as written and, when it differs, percent-decoded; those under 4 bytes are left out."""
+    """The passwords of the URLs with credentials in `value` (`scheme://user:PASSWORD@host`,
+    on any of its lines), each as written and, when it differs, percent-decoded; those under
+    4 bytes are left out."""
     found: list[str] = []
     for url in _AUTHORITY.finditer(value):
         userinfo, at, _host = url.group(1).rpartition("@")
@@ -88,47 +95,66 @@ def url_passwords(value: str) -> list[str]:
     return _unique(found)
 
 
-def protected_values(value: str) -> list[str]:
-    """What the rule protects in one value: the whole value when it is a likely secret or
-    UUID-shaped, the passwords of its URLs, and the same for each line of a multi-line
-    value (lines split at LF, a CR before the LF dropped). Empty when nothing is."""
-    found = [value] if is_likely_secret(value) or is_uuid_shaped(value) else []
-    found += url_passwords(value)
+def protected_values(value: str, *, secret: bool = True) -> list[str]:
+    """What one value protects, empty when nothing. Of a secret (`secret` True): the whole
+    value when it is at least 4 bytes long; the value without surrounding white space when
+    that differs and is as long; each line of a multi-line value (split at LF, a CR before
+    the LF dropped) that is a likely secret or UUID-shaped; the passwords of its URLs. Of a
+    plain value (`secret` False): the passwords of its URLs only."""
+    if not secret:
+        return url_passwords(value)
+    found = [text for text in (value, value.strip()) if len(_utf8(text)) >= MIN_SECRET]
     if "\n" in value:
-        for line in value.split("\n"):
-            found += protected_values(line.removesuffix("\r"))
-    return _unique(found)
+        lines = (line.removesuffix("\r") for line in value.split("\n"))
+        found += [line for line in lines if is_likely_secret(line) or is_uuid_shaped(line)]
+    return _unique([*found, *url_passwords(value)])
 
 
 def select_protected(
-    secrets: Mapping[str, str], *, redact: Collection[str] = (), redact_all: bool = False
+    secrets: Mapping[str, str],
+    *,
+    plain: Collection[str] = (),
+    show: Collection[str] = (),
+    redact: Collection[str] = (),
+    redact_all: bool = False,
 ) -> Selection:
     """The values to protect among the injected `secrets` (name -> value).
 
-    `redact` names values protected whatever they look like (`--redact NAME`); with
-    `redact_all` every value of 4 characters or more is protected (`--redact-all`). The
-    caller prints `Selection.unprotected` (names, never values) on stderr at start."""
+    A name in `plain` is of kind plain; every other name is a secret (so a missing or
+    unknown kind fails closed). `show` (`--show NAME`) treats those secrets as plain for
+    this run. `redact_all` (`--redact-all`) treats every value as a secret, except those
+    named in `show`: explicit beats blanket. `redact` (`--redact NAME`) protects those values
+    whole whatever they are (any non-empty value; it wins over `show`, a combination that
+    `sigillo run` refuses). The caller names `Selection.short` (never the values) on stderr
+    at start."""
     values: list[str] = []
-    unprotected: list[str] = []
+    short: list[str] = []
     for name, value in secrets.items():
-        found = protected_values(value)
-        if value and (name in redact or (redact_all and len(value) >= MIN_REDACT_ALL)):
+        shown = name in show
+        secret = not shown and (redact_all or name not in plain)
+        found = protected_values(value, secret=secret or name in redact)
+        if name in redact and value:
             found = [value, *found]
+        elif secret and name not in plain and 0 < len(_utf8(value)) < MIN_SECRET:
+            short.append(name)
         values += found
-        if not found:
-            unprotected.append(name)
-    return Selection(
-        sorted(_unique(values), key=lambda v: len(_utf8(v)), reverse=True), unprotected
-    )
+    return Selection(sorted(_unique(values), key=lambda v: len(_utf8(v)), reverse=True), short)
 
 
 def protect(
-    secrets: Mapping[str, str], *, redact: Collection[str] = (), redact_all: bool = False
+    secrets: Mapping[str, str],
+    *,
+    plain: Collection[str] = (),
+    show: Collection[str] = (),
+    redact: Collection[str] = (),
+    redact_all: bool = False,
 ) -> tuple[list[bytes], list[str]]:
     """select_protected, as what `sigillo run` needs: (every form of every protected value,
-    longest first; the names of the injected variables of which nothing is protected)."""
-    values, unprotected = select_protected(secrets, redact=redact, redact_all=redact_all)
-    return sorted(all_forms(values), key=len, reverse=True), unprotected
+    longest first; the names of the secrets too short to protect)."""
+    values, short = select_protected(
+        secrets, plain=plain, show=show, redact=redact, redact_all=redact_all
+    )
+    return sorted(all_forms(values), key=len, reverse=True), short
 
 
 def protected_forms(value: str) -> list[bytes]:

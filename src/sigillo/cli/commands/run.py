@@ -1,9 +1,11 @@
 """`sigillo run`: the environment's secrets as the child's environment variables, its
 output redacted (behaviour.md 12; docs/redaction.md is the contract).
 
-Flow (12.2): check the command line and the mount options, resolve, fetch every value in
-one `download?format=json` (the server records the read), choose what to protect and say
-which injected names are not, mount if asked, run the child under supervise.run_child,
+Flow (12.2): check the command line and the mount options, resolve, fetch every value and
+its kind in one `download?format=json-kinds` (the server records the read; a server from
+before kinds answers 422, and then `format=json` is read and every value is a secret), choose
+what to protect (D18: every secret of 4 bytes or more, see protected.py) and name the
+secrets too short to protect, mount if asked, run the child under supervise.run_child,
 remove the mount, exit with the child's status.
 """
 
@@ -39,18 +41,22 @@ def run(ctx: Context) -> int:
     if args.mount:
         mounts.check_format(args.mount_format)
         mounts.check_mode(args.mount_mode)
+    both = [name for name in dict.fromkeys(args.show) if name in args.redact]
+    if both:
+        raise CliError(f"cannot both show and redact {', '.join(map(printable, both))}")
     environment = ctx.environment()
-    fetched = _download(ctx, environment, "json", "fetch secrets")
-    secrets = _secrets_of(fetched)
-    redactors, unprotected = (None, []) if args.disable_redaction else _redactors(ctx, secrets)
+    secrets, plain, as_json = _fetch(ctx, environment)
+    redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, secrets, plain)
 
     from sigillo.cli.supervise import run_child, shell_command
 
     if args.shell_command is not None:
         argv = shell_command(args.shell_command, ctx.env)
     child_env = {**ctx.env, **secrets, "SIGILLO": "1"}
-    body = fetched.body
-    if args.mount and args.mount_format != "json":
+    body = b""
+    if args.mount and args.mount_format == "json" and as_json is not None:
+        body = as_json.body  # what an older server answered to format=json: the same bytes
+    elif args.mount:  # a download of its own, so that a json mount is the server's `json`
         body = _download(ctx, environment, args.mount_format, "fetch secrets for mount").body
     ctx.client.close()  # nothing more to ask the server while the child runs
     mount = None
@@ -61,9 +67,8 @@ def run(ctx: Context) -> int:
         if args.mount:
             mounts.sweep_stale(ctx.env)
             mount = mounts.Mount.create(args.mount, body, args.mount_mode, ctx.env)
-        if unprotected:
-            names = ", ".join(printable(name) for name in unprotected)
-            ctx.out.note(f"not redacted (do not look like secrets): {names}", "dim")
+        if short:
+            ctx.out.note(_short_note(short), "dim")
         return run_child(argv, child_env, redactors)
     except _Stopped as stopped:
         return 128 + stopped.signal
@@ -83,15 +88,41 @@ def _stop(number: int, _frame: object) -> None:
     raise _Stopped(number)
 
 
-def _download(ctx: Context, environment: str, format: str, action: str) -> Response:
+def _download(
+    ctx: Context, environment: str, format: str, action: str, *, older: int | None = None
+) -> Response:
+    """The environment's download in `format`; an answer of status `older` (a server that
+    does not know the format) is returned as it is, for the caller to fall back."""
     project = ctx.resolved.project or ""
     target = path("projects", project, "environments", environment, "secrets", "download")
     response = ctx.client.get(target, query={"format": format}, accept="*/*")
     if response.status == 404:
         raise ctx.environment_not_found(environment)
-    if not response.ok:
+    if not response.ok and response.status != older:
         raise response.failure(action)
     return response
+
+
+def _fetch(ctx: Context, environment: str) -> tuple[dict[str, str], set[str], Response | None]:
+    """Every value (name -> value, in the server's order), the names of kind plain, and the
+    `format=json` answer when that is what was read (a server from before kinds answers 422
+    to `json-kinds`: then every value counts as a secret, failing closed)."""
+    fetched = _download(ctx, environment, "json-kinds", "fetch secrets", older=422)
+    if fetched.status == 422:
+        fetched = _download(ctx, environment, "json", "fetch secrets")
+        return _secrets_of(fetched), set(), fetched
+    document: Any = fetched.json()
+    if not isinstance(document, dict):
+        raise CliError("invalid secrets response")
+    secrets: dict[str, str] = {}
+    plain: set[str] = set()
+    for name, entry in document.items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, str):
+            secrets[name] = value
+            if entry.get("kind") == "plain":  # any other kind, or none, is a secret
+                plain.add(name)
+    return secrets, plain, None
 
 
 def _secrets_of(response: Response) -> dict[str, str]:
@@ -101,20 +132,35 @@ def _secrets_of(response: Response) -> dict[str, str]:
     return {name: value for name, value in document.items() if isinstance(value, str)}
 
 
-def _redactors(ctx: Context, secrets: dict[str, str]) -> tuple[Callable[[], Any] | None, list[str]]:
+def _redactors(
+    ctx: Context, secrets: dict[str, str], plain: set[str]
+) -> tuple[Callable[[], Any] | None, list[str]]:
     """A factory of one redactor per stream, over every form of every protected value
     (None when nothing is protected: the streams are then inherited as they are), and the
-    names of the injected variables left unprotected (said on stderr, never their values)."""
+    names of the secrets too short to protect (said on stderr, never their values)."""
     from sigillo.cli.redaction import Redactor, protect
 
     args = ctx.args
-    unknown = [name for name in args.redact if name not in secrets]
-    if unknown:
-        raise CliError(
-            f"--redact names no secret of this environment: {', '.join(map(printable, unknown))}"
-        )
-    forms, unprotected = protect(secrets, redact=args.redact, redact_all=args.redact_all)
+    for option, names in (("--redact", args.redact), ("--show", args.show)):
+        unknown = [name for name in dict.fromkeys(names) if name not in secrets]
+        if unknown:
+            raise CliError(
+                f"{option} names no secret of this environment: "
+                + ", ".join(map(printable, unknown))
+            )
+    forms, short = protect(
+        secrets, plain=plain, show=args.show, redact=args.redact, redact_all=args.redact_all
+    )
     if not forms:
-        return None, unprotected
+        return None, short
     first = Redactor(forms)  # built once, before the child starts: a matcher error stops here
-    return first.twin, unprotected
+    return first.twin, short
+
+
+def _short_note(names: list[str]) -> str:
+    """The start-up line naming the secrets too short to mask (never their values)."""
+    listed = [printable(name) for name in names]
+    return (
+        f"note: not redacted (secrets shorter than 4 bytes): {', '.join(listed)} — make them"
+        f" longer or mark them plain: sigillo secrets mark {' '.join(listed)} --plain"
+    )
