@@ -1,10 +1,17 @@
-"""Agent-shell detection and the guard of `secrets get` / `secrets download` (behaviour.md 11.6)."""
+"""Agent-shell detection and the guard of `secrets get` / `secrets download` (behaviour.md 11.6),
+and which values need no guard because they are plain [D18]."""
 
 from __future__ import annotations
 
 import pytest
 
-from sigillo.cli.agents import GUARD_MESSAGE, agent_guard, detect_agent, guard_message
+from sigillo.cli.agents import (
+    GUARD_MESSAGE,
+    agent_guard,
+    detect_agent,
+    guard_message,
+    only_plain,
+)
 
 # Every row of the table in 11.6, in order: (environment, agent).
 ROWS: list[tuple[dict[str, str], str]] = [
@@ -163,3 +170,17 @@ def test_the_message_keeps_an_agent_name_as_is_but_escapes_control_characters() 
     assert "\x1b" not in shown
     assert "\x07" not in shown
     assert "detected agent shell: evil\\x1b]0;pwned\\x07\\nname\n" in shown
+
+
+def test_only_plain_values_pass_the_guard() -> None:
+    kinds = {"PORT": "plain", "LOG_LEVEL": "plain", "DB_PASSWORD": "secret"}
+    assert only_plain(kinds, ["PORT"])
+    assert only_plain(kinds, ["PORT", "LOG_LEVEL"])
+    assert not only_plain(kinds, ["DB_PASSWORD"])
+    assert not only_plain(kinds, ["PORT", "DB_PASSWORD"])
+    assert not only_plain(kinds, ["MISSING"])  # not live: a secret until marked plain
+    assert not only_plain(kinds)  # every live name: one is a secret
+    assert only_plain({"PORT": "plain", "NODE_ENV": "plain"})
+    assert only_plain({})  # an empty environment has nothing to hide
+    assert not only_plain({"X": "PLAIN"})  # an unknown kind is no kind: keep the guard
+    assert not only_plain({"X": "None"})

@@ -80,7 +80,9 @@ def test_bash_completes_commands(sigillo: Sigillo) -> None:
 
 
 def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
-    assert bash_complete(sigillo, "secrets ") == ["get", "set", "delete", "download", "upload"]
+    assert bash_complete(sigillo, "secrets ") == [
+        "get", "set", "mark", "delete", "download", "upload",
+    ]  # fmt: skip
     # `-c dev` takes a value: `dev` is not mistaken for an action
     assert bash_complete(sigillo, "secrets -c dev g") == ["get"]
     assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download"]
@@ -93,6 +95,31 @@ def test_bash_completes_options_of_the_current_command(sigillo: Sigillo) -> None
     assert "--format" not in get
     assert bash_complete(sigillo, "login --no") == ["--no-browser"]
     assert bash_complete(sigillo, "-") == ["-h", "--help", "-v", "--version"]
+
+
+def test_bash_completes_the_kind_flags_and_mark(sigillo: Sigillo) -> None:
+    """[D18]: `secrets mark`, `--plain`/`--secret` of set and mark, upload's `--plain
+    NAME…` and run's `--show NAME`."""
+    assert bash_complete(sigillo, "secrets m") == ["mark"]
+    assert bash_complete(sigillo, "secrets -c dev ma") == ["mark"]
+    for command in ("secrets set NAME", "secrets mark NAME"):
+        offered = bash_complete(sigillo, f"{command} --")
+        assert {"--plain", "--secret", "--env", "--config", "--project"} <= set(offered)
+    assert bash_complete(sigillo, "secrets mark PORT --p") == ["--plain", "--project"]
+    # mark's and set's flags take no value: the word after them is completed afresh
+    assert "--secret" in bash_complete(sigillo, "secrets mark PORT --plain --")
+    assert bash_complete(sigillo, "secrets upload .env --pl") == ["--plain"]
+    assert bash_complete(sigillo, "secrets upload .env --plain ") == []  # a name: free text
+    assert bash_complete(sigillo, "secrets get NAME --pl") == []  # only where it exists
+    assert bash_complete(sigillo, "run --sh") == ["--show"]
+    assert bash_complete(sigillo, "run --show ") == []  # a name: free text
+    fish = script(sigillo, "fish")
+    assert "complete -c sigillo -n '__sigillo_at \\'secrets\\'' -a 'mark'" in fish
+    assert "-l plain -d" in fish
+    assert "-l show -x" in fish
+    zsh = script(sigillo, "zsh")
+    assert "'secrets mark|--secret'" not in zsh  # a flag: not among the options taking values
+    assert "'run|--show'" in zsh
 
 
 def test_bash_completes_option_values_and_choices(sigillo: Sigillo) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -62,6 +63,34 @@ def test_environment_flags_collect_every_env_then_every_config(
 def test_options_given_before_the_action_are_kept() -> None:
     args = parse("secrets", "-c", "dev", "-p", "P", "get", "KEY")
     assert (targets(args), args.project, args.name) == (["dev"], "P", "KEY")
+
+
+def test_the_kind_flags_parse() -> None:
+    """[D18]: `--plain`/`--secret` on set (neither: None, the name keeps its kind) and mark
+    (one is required), `--plain NAME…` on upload; each handler is where main.py finds it."""
+    assert parse("secrets", "set", "PORT", "3000").kind is None
+    assert parse("secrets", "set", "PORT", "3000", "--plain").kind == "plain"
+    assert parse("secrets", "set", "PORT", "--secret", "-c", "dev").kind == "secret"
+    marked = parse("secrets", "mark", "PORT", "LOG_LEVEL", "--plain", "-c", "dev", "-c", "prod")
+    assert (marked.names, marked.kind, targets(marked)) == (
+        ["PORT", "LOG_LEVEL"],
+        "plain",
+        ["dev", "prod"],
+    )
+    assert parse("secrets", "-c", "dev", "mark", "X", "--secret").kind == "secret"
+    upload = parse("secrets", "upload", ".env", "--plain", "PORT", "LOG_LEVEL", "--yes")
+    assert (upload.file, upload.plain, upload.yes) == (".env", ["PORT", "LOG_LEVEL"], True)
+    assert parse("secrets", "upload", ".env").plain == []
+    for argv in (("secrets", "mark", "X"), ("secrets", "mark", "X", "--plain", "--secret")):
+        with pytest.raises(SystemExit):
+            parse(*argv)
+    with pytest.raises(SystemExit):
+        parse("secrets", "set", "X", "v", "--plain", "--secret")
+    for argv in (("secrets", "mark", "X", "--plain"), ("secrets", "upload", "f")):
+        module, function = parse(*argv).run.split(":")
+        assert callable(
+            getattr(importlib.import_module(f"sigillo.cli.commands.{module}"), function)
+        )
 
 
 def test_the_download_formats_are_exactly_the_documented_ones() -> None:

@@ -8,13 +8,18 @@ straight to the next process, which is how agents should use secrets.
 
 Detection only reads the environment given to it (the caller passes `os.environ`), so it
 is a pure function and cheap enough to run on every command.
+
+Plain values [D18] need no guard: a person marked them configuration that may be shown
+(`PORT`, `LOG_LEVEL`). `only_plain` decides that from the kinds of a listing, which holds
+no value and records no read; the commands ask for it only when the guard would refuse,
+so that no value is fetched (and its read recorded) only to be refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-__all__ = ["GUARD_MESSAGE", "agent_guard", "detect_agent", "guard_message"]
+__all__ = ["GUARD_MESSAGE", "agent_guard", "detect_agent", "guard_message", "only_plain"]
 
 # Rows 2-9 of the table in 11.6: any of these variables set (non-empty) -> that agent.
 _MARKERS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -81,6 +86,15 @@ def agent_guard(env: Mapping[str, str], *, force: bool, stdout_is_tty: bool) -> 
     if force or not stdout_is_tty:
         return None
     return detect_agent(env)
+
+
+def only_plain(kinds: Mapping[str, str], names: Iterable[str] | None = None) -> bool:
+    """Whether every value concerned may pass the guard: each of `names` is live and of
+    kind `plain` in `kinds` (name -> kind, from a listing); with `names` None, every live
+    name is (an environment without secrets has nothing to hide). A name that is not live,
+    or of any other kind, keeps the guard: a value is a secret unless marked plain."""
+    concerned = kinds if names is None else names
+    return all(kinds.get(name) == "plain" for name in concerned)
 
 
 def guard_message(agent: str) -> str:

@@ -214,6 +214,7 @@ def _secrets(commands: Any) -> None:
         "sigillo secrets",
         "sigillo secrets get DATABASE_URL -c dev",
         "sigillo secrets set STRIPE_SECRET_KEY -c prod",
+        "sigillo secrets mark PORT LOG_LEVEL --plain",
         "sigillo secrets download --format env > .env",
     )
     _project(secrets)
@@ -247,6 +248,7 @@ def _secrets(commands: Any) -> None:
         "sigillo secrets set DATABASE_URL postgres://db.internal/app -c dev -c prod",
         'printf %s "$VALUE" | sigillo secrets set API_KEY',
         'sigillo secrets set PLACEHOLDER ""',
+        "sigillo secrets set PORT 3000 --plain                    (configuration: may be shown)",
     )
     set_.add_argument("name")
     set_.add_argument(
@@ -260,7 +262,7 @@ def _secrets(commands: Any) -> None:
     mark = _command(
         actions,
         "mark",
-        "secrets:mark",
+        "kinds:mark",
         "mark secrets as secret (masked, the default) or plain configuration (shown)",
         "sigillo secrets mark PORT NODE_ENV LOG_LEVEL --plain",
         "sigillo secrets mark ADMIN_EMAIL --secret -c prod",
@@ -304,11 +306,12 @@ def _secrets(commands: Any) -> None:
     upload = _command(
         actions,
         "upload",
-        "secrets:upload",
+        "upload:upload",
         "set secrets from a .env, JSON or YAML file, after showing what changes",
         "sigillo secrets upload .env -c dev",
         "sigillo secrets upload secrets.json -c prod --yes",
         "sigillo secrets download --format env -c dev | sigillo secrets upload - -c preview --yes",
+        "sigillo secrets upload .env --plain PORT NODE_ENV LOG_LEVEL -c dev",
         "# .json: one object of string values. .yaml: flat `KEY: value` lines only, each",
         '# value JSON-quoted ("...") or plain (taken as written); no nesting or lists.',
     )

@@ -1,5 +1,6 @@
-"""`sigillo secrets …`: list, get, set, delete, download (behaviour.md 11.5-11.9) and
-upload (a Sigillo addition).
+"""`sigillo secrets …`: list, get, set, delete and download (behaviour.md 11.5-11.9); `mark`
+is in kinds.py and `upload` (a Sigillo addition) in upload.py, both built on the helpers
+at the end of this module.
 
 Pipe-friendly output (10.8): when stdout is piped, `secrets` prints names only, `get` the
 value's bytes only and `set` the new event ids only, so that the next program gets data,
@@ -12,6 +13,10 @@ agent-shell guard of 11.6 let them through), never in an error, a note or the pl
 `upload`. Writes made from a terminal first say who is writing where (the account, or
 "API token", and the org and project), because a mis-resolved project is the usual way
 a secret lands in the wrong place.
+
+Kinds [D18]: every live secret is `secret` (the default) or `plain` (configuration a
+person chose to show). The listing shows them, `set --plain/--secret` sends one, and the
+agent-shell guard lets plain values through (`agent_guard_for`).
 """
 
 from __future__ import annotations
@@ -19,16 +24,38 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from sigillo.cli.agents import agent_guard, guard_message
+from sigillo.cli.agents import agent_guard, guard_message, only_plain
 from sigillo.cli.client import Response, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
 from sigillo.cli.output import printable, quote, scalar
 from sigillo.cli.parser import FORMATS
 
-__all__ = ["delete", "download", "get", "list_", "set_", "upload"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MAX_NAME_LENGTH",
+    "NAME_RULE",
+    "agent_guard_for",
+    "announce",
+    "answer",
+    "checked_name",
+    "delete",
+    "download",
+    "environment_answer",
+    "get",
+    "list_",
+    "print_json",
+    "read_stdin",
+    "report_failure",
+    "secrets_path",
+    "set_",
+    "stdin_is_tty",
+    "valid_name",
+    "value_problem",
+]
 
 NAME_RULE = "^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_NAME_LENGTH = 256
@@ -36,6 +63,7 @@ MAX_VALUE_BYTES = 64 * 1024  # the server's limit [D13]; checked here before any
 MAX_INPUT_BYTES = 10 * 1024 * 1024  # what is read from stdin or a file at most (11.7)
 STRIPPED_NOTE = "note: trailing newline stripped from piped stdin"
 EMPTY_NOTE = "note: setting empty value (fill in later via dashboard)"
+PLAIN_COMMENT = "# configuration: shown, not masked"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -43,11 +71,13 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def list_(ctx: Context) -> int:
-    """Piped: live names, one per line. Terminal: ids and names, with `empty:` for empty
-    values and `missing:` for names that other environments of the project have."""
+    """Piped: live names, one per line. Terminal: ids and names, with `kind: "plain"` for
+    plain configuration [D18] (every other secret is of kind `secret`), `empty:` for empty
+    values and `missing:` for names that other environments of the project have. `--json`
+    is the server's answer, whose items carry `kind`."""
     environment = ctx.environment()
-    response = ctx.client.get(_secrets_path(ctx, environment))
-    document = _environment_answer(ctx, response, environment, "list secrets")
+    response = ctx.client.get(secrets_path(ctx, environment))
+    document = environment_answer(ctx, response, environment, "list secrets")
     if ctx.args.json:
         ctx.out.json(document)
         return 0
@@ -69,6 +99,8 @@ def _print_listing(
     for item in items:
         out.line(f"  - id: {scalar(item.get('id'))}")
         out.line(f"    name: {quote(str(item.get('name', '')))}")
+        if item.get("kind") == "plain":
+            out.line(f'    kind: "plain"  {out.style(PLAIN_COMMENT, "cyan")}')
         if item.get("isEmpty"):
             out.line(f"    empty: true  {out.style('# value is empty string', 'yellow')}")
     live = {item.get("name") for item in items}
@@ -83,10 +115,10 @@ def _print_listing(
 
 
 def get(ctx: Context) -> int:
-    """The agent-shell guard first (a value must not reach an agent's context), then the
-    value: raw bytes when piped or `--raw`, else a three-line block."""
-    _agent_guard(ctx)
-    name = _checked_name(ctx.args.name)
+    """The agent-shell guard first (a value must not reach an agent's context; a plain
+    one may), then the value: raw bytes when piped or `--raw`, else a three-line block."""
+    agent = agent_guard_for(ctx, [ctx.args.name])
+    name = checked_name(ctx.args.name)
     if name == "download":
         # GET …/secrets/download is the download route (behaviour.md 16).
         raise CliError(
@@ -94,10 +126,14 @@ def get(ctx: Context) -> int:
             "  its value is part of: sigillo secrets download",
         )
     environment = ctx.environment()
-    response = ctx.client.get(_secrets_path(ctx, environment, name))
+    response = ctx.client.get(secrets_path(ctx, environment, name))
     if not response.ok:
         raise response.failure("get secret")
-    document = _answer(response, "get secret")
+    document = answer(response, "get secret")
+    if agent is not None and document.get("kind") != "plain":
+        # Marked a secret between the listing and the read: the read is recorded, but
+        # the value is still not shown.
+        raise CliError(guard_message(agent))
     if ctx.args.json:
         ctx.out.json(document)
         return 0
@@ -124,7 +160,7 @@ def set_(ctx: Context) -> int:
     """Write one value into each target environment in turn, going on after a failure;
     exit 1 if any failed. The targets are resolved before the value is asked for, so a
     typo in `-c` costs nothing to type again."""
-    name = _checked_name(ctx.args.name)
+    name = checked_name(ctx.args.name)
     targets = ctx.environments()
     if name == "download":
         ctx.out.note(
@@ -132,22 +168,23 @@ def set_(ctx: Context) -> int:
             "`sigillo secrets download`",
             "dim",
         )
-    _announce(ctx, targets)
+    announce(ctx, targets)
     value = _checked_value(_read_value(ctx, name))
+    body = {"name": name, "value": value}
+    if ctx.args.kind is not None:  # --plain or --secret; neither keeps the name's kind
+        body["kind"] = ctx.args.kind
     answers: list[Any] = []
     failed = False
     for environment in targets:
-        response = ctx.client.request(
-            "POST", _secrets_path(ctx, environment), {"name": name, "value": value}
-        )
+        response = ctx.client.request("POST", secrets_path(ctx, environment), body)
         if response.ok:
-            answers.append(_report_set(ctx, _answer(response, "set secret")))
+            answers.append(_report_set(ctx, answer(response, "set secret")))
             continue
         failed = True
-        _report_failure(ctx, response, environment, f"set secret in {printable(environment)}")
+        report_failure(ctx, response, environment, f"set secret in {printable(environment)}")
         if response.status == 401:
             break  # the credential is refused: every other environment would say the same
-    _print_json(ctx, answers, several=len(targets) > 1)
+    print_json(ctx, answers, several=len(targets) > 1)
     return 1 if failed else 0
 
 
@@ -155,14 +192,14 @@ def _read_value(ctx: Context, name: str) -> bytes:
     """The argument; else a masked prompt when stdin is a terminal; else all of stdin."""
     if ctx.args.value is not None:
         return str(ctx.args.value).encode("utf-8", "surrogateescape")
-    if _stdin_is_tty():
+    if stdin_is_tty():
         from sigillo.cli.masked import read_masked  # only this path needs termios
 
         typed = read_masked(name, ctx.out)
         if not typed:
             ctx.out.note(EMPTY_NOTE, "dim")
         return typed
-    data = _read_stdin()
+    data = read_stdin()
     if data.count(b"\n") == 1 and data.endswith(b"\n"):
         data = data[:-1]
         ctx.out.note(STRIPPED_NOTE, "dim")
@@ -179,6 +216,8 @@ def _report_set(ctx: Context, document: dict[str, Any]) -> dict[str, Any]:
                 ("environment_id", document.get("environmentId")),
                 ("id", document.get("id")),
                 ("name", document.get("name")),
+                # the server's answer does not repeat the kind: the one asked for is shown
+                *([("kind", ctx.args.kind)] if ctx.args.kind else []),
             ]
         )
     else:
@@ -191,15 +230,15 @@ def _report_set(ctx: Context, document: dict[str, Any]) -> dict[str, Any]:
 
 def delete(ctx: Context) -> int:
     """Same fan-out as set; each environment is reported as given (slug or id)."""
-    name = _checked_name(ctx.args.name)
+    name = checked_name(ctx.args.name)
     targets = ctx.environments()
-    _announce(ctx, targets)
+    announce(ctx, targets)
     answers: list[Any] = []
     failed = False
     for environment in targets:
-        response = ctx.client.request("DELETE", _secrets_path(ctx, environment, name))
+        response = ctx.client.request("DELETE", secrets_path(ctx, environment, name))
         if response.ok:
-            document = _answer(response, "delete secret")
+            document = answer(response, "delete secret")
             answers.append(document)
             if not ctx.args.json:
                 ctx.out.block(
@@ -211,10 +250,10 @@ def delete(ctx: Context) -> int:
                 )
             continue
         failed = True
-        _report_failure(ctx, response, environment, f"delete secret in {printable(environment)}")
+        report_failure(ctx, response, environment, f"delete secret in {printable(environment)}")
         if response.status == 401:
             break
-    _print_json(ctx, answers, several=len(targets) > 1)
+    print_json(ctx, answers, several=len(targets) > 1)
     return 1 if failed else 0
 
 
@@ -229,179 +268,74 @@ def download(ctx: Context) -> int:
         raise CliError(
             f"invalid download format '{printable(format)}' (expected: {', '.join(FORMATS)})"
         )
-    _agent_guard(ctx)
+    agent = agent_guard_for(ctx, None)
     environment = ctx.environment()
     response = ctx.client.get(
-        _secrets_path(ctx, environment, "download"), query={"format": format}, accept="*/*"
+        secrets_path(ctx, environment, "download"), query={"format": format}, accept="*/*"
     )
     if response.status == 404:
         raise ctx.environment_not_found(environment)
     if not response.ok:
         raise response.failure("download secrets")
+    if agent is not None and not _listed_plain(ctx, None):
+        # A secret appeared, or a name was marked secret, since the listing: the read is
+        # recorded, but the values are still not shown.
+        raise CliError(guard_message(agent))
     body = response.body if format == "xargs" else response.body.rstrip(b"\n") + b"\n"
     ctx.out.write(body)
     return 0
 
 
-# --- upload (Sigillo addition) --------------------------------------------------------
-
-
-def upload(ctx: Context) -> int:
-    """Set every secret of a .env, JSON or YAML file in one environment, all or nothing.
-
-    Before writing, the plan lists each name as `+` (new here) or `~` (exists here: its
-    value will be replaced). Values are neither printed nor downloaded to compare: reading
-    them would be an audited access to every secret for no gain. On a terminal the user
-    confirms; elsewhere `--yes` is required, so that a script never writes by accident.
-    """
-    targets = ctx.environments()
-    if len(targets) > 1:
-        raise CliError("upload writes one environment at a time", "  run it once per --env")
-    environment = targets[0]
-    label, secrets = _read_secrets_file(ctx)
-    live = _live_names(ctx, environment)
-    _announce(ctx, [environment])
-    _show_plan(ctx, label, environment, secrets, live)
-    if not ctx.args.yes:
-        _confirm(ctx, len(secrets), environment)
-    response = ctx.client.request("PUT", _secrets_path(ctx, environment), {"secrets": secrets})
-    document = _environment_answer(
-        ctx, response, environment, f"upload secrets to {printable(environment)}"
-    )
-    if ctx.args.json:
-        ctx.out.json(document)
-    elif ctx.out.stdout_tty:
-        ctx.out.success(f"Wrote {_count(len(secrets))} to {printable(environment)}")
-    else:
-        for name in document.get("secrets") or []:
-            ctx.out.line(printable(str(name)))
-    return 0
-
-
-def _read_secrets_file(ctx: Context) -> tuple[str, dict[str, str]]:
-    from sigillo.cli import secret_files  # only upload parses files
-
-    filename = str(ctx.args.file)
-    format = ctx.args.format or ("env" if filename == "-" else secret_files.format_for(filename))
-    label = "stdin" if filename == "-" else printable(filename)
-    data = _read_stdin() if filename == "-" else _read_file(filename, label)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CliError(f"{label} is not UTF-8 text") from None
-    try:
-        secrets = secret_files.parse(text, format)
-    except secret_files.FileError as error:
-        raise CliError(f"{label}: {error}") from None
-    if not secrets:
-        raise CliError(f"no secrets found in {label}", f"  expected {format} text")
-    _check_file_secrets(label, secrets)
-    return label, secrets
-
-
-def _read_file(filename: str, label: str) -> bytes:
-    try:
-        with open(filename, "rb") as file:
-            data = file.read(MAX_INPUT_BYTES + 1)
-    except OSError as error:
-        raise CliError(f"cannot read {label}: {error.strerror or type(error).__name__}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise CliError(f"{label} is larger than 10 MiB")
-    return data
-
-
-def _check_file_secrets(label: str, secrets: dict[str, str]) -> None:
-    """Every problem of the file at once, before anything is written; names only."""
-    bad = [name for name in secrets if not _valid_name(name)]
-    if bad:
-        raise CliError(
-            f"{label}: invalid secret name{'s' if len(bad) > 1 else ''}: "
-            + ", ".join(quote(name) for name in bad),
-            f"  names must match {NAME_RULE} (at most {MAX_NAME_LENGTH} characters)",
-        )
-    for name, value in secrets.items():
-        try:
-            problem = _value_problem(value.encode("utf-8"))
-        except UnicodeEncodeError:  # a JSON `\ud800` escape: not text the server can keep
-            problem = "is not valid Unicode text (a lone surrogate escape)"
-        if problem:
-            raise CliError(f"{label}: the value of {name} {problem}")
-
-
-def _live_names(ctx: Context, environment: str) -> set[str]:
-    response = ctx.client.get(_secrets_path(ctx, environment))
-    document = _environment_answer(ctx, response, environment, "list secrets")
-    return {
-        str(item.get("name"))
-        for item in document.get("secrets") or []
-        if isinstance(item, dict) and "name" in item
-    }
-
-
-def _show_plan(
-    ctx: Context, label: str, environment: str, secrets: dict[str, str], live: set[str]
-) -> None:
-    """On stderr, beside the question it leads to: stdout keeps the result alone."""
-    out = ctx.out
-    err = out.stderr
-    new = [name for name in secrets if name not in live]
-    replaced = [name for name in secrets if name in live]
-    out.note(
-        f"Upload {label} to {printable(environment)}: "
-        f"{len(new)} new, {len(replaced)} to be replaced"
-    )
-    for name in secrets:
-        if name in live:
-            out.note(f"  {out.style('~', 'yellow', stream=err)} {name}  will be replaced")
-        else:
-            out.note(f"  {out.style('+', 'green', stream=err)} {name}")
-    untouched = len(live - set(secrets))
-    if untouched:
-        out.note(f"  ({_count(untouched, 'other secret')} in {printable(environment)} untouched)")
-
-
-def _confirm(ctx: Context, count: int, environment: str) -> None:
-    if not (_stdin_is_tty() and ctx.out.stdout_tty):
-        raise CliError(
-            "not writing without confirmation: stdin and stdout are not both a terminal",
-            "  add --yes to write without asking",
-        )
-    err = ctx.out.stderr
-    question = f"Write {_count(count)} to {printable(environment)}? [y/N]"
-    err.write(f"{ctx.out.style('?', 'blue', stream=err)} {question} ")
-    err.flush()
-    answer = sys.stdin.readline()
-    if answer.strip().lower() not in ("y", "yes"):
-        raise CliError("cancelled; nothing was written")
-
-
-def _count(number: int, noun: str = "secret") -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 # --- shared ---------------------------------------------------------------------------
 
 
-def _secrets_path(ctx: Context, environment: str, *name: str) -> str:
+def secrets_path(ctx: Context, environment: str, *name: str) -> str:
     project = ctx.resolved.project or ""
     return path("projects", project, "environments", environment, "secrets", *name)
 
 
-def _agent_guard(ctx: Context) -> None:
-    """11.6: refuse to print values to a terminal an AI agent is driving."""
+def agent_guard_for(ctx: Context, names: Sequence[str] | None) -> str | None:
+    """11.6: refuse to print values to a terminal an AI agent is driving, unless every
+    value concerned is plain [D18] (`names`, or every live one when None).
+
+    None: no guard applies. When the guard would refuse, the listing (no values, no read
+    recorded) is asked for the kinds first, so that no value is fetched and then refused:
+    if a name concerned is not plain, or the listing cannot be had (not logged in, no
+    project, a refused token, an unreachable server), the refusal is today's. Otherwise
+    the agent is returned, and the caller checks again once it has the values, which
+    closes the window of a kind changed in between."""
     agent = agent_guard(ctx.env, force=bool(ctx.args.force), stdout_is_tty=ctx.out.stdout_tty)
-    if agent is not None:
+    if agent is not None and not _listed_plain(ctx, names):
         raise CliError(guard_message(agent))
+    return agent
 
 
-def _valid_name(name: str) -> bool:
+def _listed_plain(ctx: Context, names: Sequence[str] | None) -> bool:
+    """Whether the listing says every value concerned is plain; False when it cannot."""
+    try:
+        environment = ctx.environment()
+        response = ctx.client.get(secrets_path(ctx, environment))
+    except CliError:
+        return False
+    document = response.json() if response.ok else None
+    if not isinstance(document, dict):
+        return False
+    kinds = {
+        str(item.get("name")): str(item.get("kind"))
+        for item in document.get("secrets") or []
+        if isinstance(item, dict)
+    }
+    return only_plain(kinds, names)
+
+
+def valid_name(name: str) -> bool:
     return len(name) <= MAX_NAME_LENGTH and _NAME.fullmatch(name) is not None
 
 
-def _checked_name(name: str) -> str:
+def checked_name(name: str) -> str:
     """[D13]'s rule, checked before anything is asked or sent: a mistyped name must not
     cost the user a typed-in secret."""
-    if not _valid_name(name):
+    if not valid_name(name):
         raise CliError(
             f"invalid secret name {quote(name)}",
             f"  names must match {NAME_RULE} (at most {MAX_NAME_LENGTH} characters)",
@@ -409,7 +343,7 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def _value_problem(data: bytes) -> str | None:
+def value_problem(data: bytes) -> str | None:
     if len(data) > MAX_VALUE_BYTES:
         return f"is {len(data)} bytes; the server accepts at most {MAX_VALUE_BYTES} (64 KiB)"
     if b"\x00" in data:
@@ -418,7 +352,7 @@ def _value_problem(data: bytes) -> str | None:
 
 
 def _checked_value(data: bytes) -> str:
-    problem = _value_problem(data)
+    problem = value_problem(data)
     if problem:
         raise CliError(f"the value {problem}")
     try:
@@ -427,14 +361,14 @@ def _checked_value(data: bytes) -> str:
         raise CliError("the value is not UTF-8 text") from None
 
 
-def _stdin_is_tty() -> bool:
+def stdin_is_tty() -> bool:
     try:
         return os.isatty(0)
     except OSError:
         return False
 
 
-def _read_stdin() -> bytes:
+def read_stdin() -> bytes:
     stdin = sys.stdin
     if stdin is None:  # started with stdin closed: nothing to read
         return b""
@@ -444,14 +378,14 @@ def _read_stdin() -> bytes:
     return data
 
 
-def _answer(response: Response, action: str) -> dict[str, Any]:
+def answer(response: Response, action: str) -> dict[str, Any]:
     document = response.json()
     if not isinstance(document, dict):
         raise CliError(f"failed to {action}: the server's answer is not a JSON object")
     return document
 
 
-def _environment_answer(
+def environment_answer(
     ctx: Context, response: Response, environment: str, action: str
 ) -> dict[str, Any]:
     """The answer of an environment-bound call; 404 means the environment (10.4)."""
@@ -459,10 +393,10 @@ def _environment_answer(
         raise ctx.environment_not_found(environment)
     if not response.ok:
         raise response.failure(action)
-    return _answer(response, action)
+    return answer(response, action)
 
 
-def _report_failure(ctx: Context, response: Response, environment: str, action: str) -> None:
+def report_failure(ctx: Context, response: Response, environment: str, action: str) -> None:
     """One environment's failure of a fan-out, printed at once; the others go on."""
     if response.status == 404:
         error = ctx.environment_not_found(environment)
@@ -471,14 +405,14 @@ def _report_failure(ctx: Context, response: Response, environment: str, action: 
     ctx.out.error(error.message, error.hint)
 
 
-def _print_json(ctx: Context, answers: list[Any], *, several: bool) -> None:
+def print_json(ctx: Context, answers: list[Any], *, several: bool) -> None:
     """`--json` of a fan-out: the server's answer for one environment, a list of the
     successful answers when several were targeted (so the output is one JSON document)."""
     if ctx.args.json and (answers or several):
         ctx.out.json(answers if several else answers[0])
 
 
-def _announce(ctx: Context, environments: list[str]) -> None:
+def announce(ctx: Context, environments: list[str]) -> None:
     """On a terminal, before a write: who is writing into which org, project and
     environments. Best effort: what cannot be fetched is named by its id."""
     if not ctx.out.stderr_tty:
