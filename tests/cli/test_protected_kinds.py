@@ -7,7 +7,7 @@ values, the likely-secret rule kept for the lines of multi-line secrets, and `--
 from __future__ import annotations
 
 import base64
-import secrets as random_secrets
+import random
 from collections.abc import Callable
 
 import pytest
@@ -32,12 +32,25 @@ def _drawn(make: Callable[[], str], likely: bool) -> str:
     raise AssertionError("no such value drawn")
 
 
+# Drawn as secrets.token_hex and token_urlsafe draw, from a seeded generator: the test ids
+# hold the values, and every pytest-xdist worker must collect the same ones.
+_RANDOM = random.Random(18)
+
+
+def _token_hex(size: int) -> str:
+    return _RANDOM.randbytes(size).hex()
+
+
+def _token_urlsafe(size: int) -> str:
+    return base64.urlsafe_b64encode(_RANDOM.randbytes(size)).rstrip(b"=").decode()
+
+
 # The examples: none looks like a secret to the likely-secret rule.
 LOW_ENTROPY = ["Summer2024!", "hunter2", "p@ssw0rd123", "mysupersecret", "4921", "73019384"]
 DRAWN = [
-    _drawn(lambda: random_secrets.token_hex(16), likely=False),
-    _drawn(lambda: random_secrets.token_hex(8), likely=False),
-    _drawn(lambda: random_secrets.token_urlsafe(16), likely=False),
+    _drawn(lambda: _token_hex(16), likely=False),
+    _drawn(lambda: _token_hex(8), likely=False),
+    _drawn(lambda: _token_urlsafe(16), likely=False),
 ]
 URL = "postgres://app:Sup3rS3cret@db/app"
 
