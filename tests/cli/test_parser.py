@@ -11,6 +11,7 @@ import pytest
 
 from sigillo.__main__ import parser
 from sigillo.cli.parser import FORMATS, SHARED_DEFAULTS
+from sigillo.domain import formats as domain_formats
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -94,7 +95,9 @@ def test_the_kind_flags_parse() -> None:
 
 
 def test_the_download_formats_are_exactly_the_documented_ones() -> None:
-    assert FORMATS == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+    """behaviour.md 7.1's, in its order, then Sigillo's json-kinds [D18]; the server's list."""
+    assert FORMATS == domain_formats.FORMATS
+    assert FORMATS[:7] == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
 
 
 def _commands(

@@ -30,7 +30,7 @@ from tests.cli.terminal import in_terminal
 
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "json-kinds")
 
 
 # --- helpers (test_upload_cli.py uses them too) ----------------------------------------
@@ -618,6 +618,11 @@ def _assert_parses_back(format: str, body: bytes) -> None:
     text = body.decode()
     if format == "json":
         assert json.loads(text) == WORKED_EXAMPLE
+    elif format == "json-kinds":
+        entries = {
+            name: {"value": value, "kind": "secret"} for name, value in WORKED_EXAMPLE.items()
+        }
+        assert json.loads(text) == entries
     elif format == "env":
         assert dict(parse_dotenv(text)) == WORKED_EXAMPLE
     elif format == "yaml":
@@ -662,7 +667,7 @@ def test_download_invalid_format_is_checked_first(sigillo: Sigillo) -> None:
     """Before the guard and before resolution: no login, an agent shell, still this."""
     expected = (
         "error: invalid download format 'toml' "
-        "(expected: json, env, env-no-quotes, xargs, yaml, docker, dotnet-json)\n"
+        "(expected: json, env, env-no-quotes, xargs, yaml, docker, dotnet-json, json-kinds)\n"
     )
     done = sigillo("secrets", "download", "--format", "toml", env={"CODEX_THREAD_ID": "1"})
     assert done.returncode == 1

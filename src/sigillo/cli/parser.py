@@ -29,7 +29,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "raw": False,
 }
 
-FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "json-kinds")
 DESCRIPTION = "Sigillo: secrets for humans and AI agents, self-hosted."
 
 
