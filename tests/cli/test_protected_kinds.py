@@ -23,7 +23,7 @@ from sigillo.cli.protected import (
 from sigillo.cli.redaction import MASK, Redactor
 
 
-def _drawn(make: Callable[[], str], likely: bool) -> str:
+def drawn(make: Callable[[], str], likely: bool) -> str:
     """A value from `make` that the old, shape-based rule would (not) have protected."""
     for _ in range(10_000):
         value = make()
@@ -48,9 +48,9 @@ def _token_urlsafe(size: int) -> str:
 # The issue's examples: none looks like a secret to the likely-secret rule.
 LOW_ENTROPY = ["Summer2024!", "hunter2", "p@ssw0rd123", "mysupersecret", "4921", "73019384"]
 DRAWN = [
-    _drawn(lambda: _token_hex(16), likely=False),
-    _drawn(lambda: _token_hex(8), likely=False),
-    _drawn(lambda: _token_urlsafe(16), likely=False),
+    drawn(lambda: _token_hex(16), likely=False),
+    drawn(lambda: _token_hex(8), likely=False),
+    drawn(lambda: _token_urlsafe(16), likely=False),
 ]
 URL = "postgres://app:Sup3rS3cret@db/app"
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import secrets as random_secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from sigillo.cli.protected import is_likely_secret
 from sigillo.cli.redaction import MASK
 from tests.cli.conftest import (
     EMAIL,
@@ -31,19 +30,11 @@ from tests.cli.conftest import (
     sigillo_command,
 )
 from tests.cli.terminal import in_terminal
+from tests.cli.test_protected_kinds import drawn
 from tests.databases import Databases, skip_without_postgres
 from tests.live_server import create_user_and_sign_in, server
 
 MASKED = MASK.decode()
-
-
-def _drawn(make: Callable[[], str], likely: bool) -> str:
-    """A value from `make` that the old, shape-based rule would (not) have protected."""
-    for _ in range(10_000):
-        value = make()
-        if is_likely_secret(value) is likely:
-            return value
-    raise AssertionError("no such value drawn")
 
 
 def _hex16() -> str:
@@ -65,13 +56,13 @@ SECRETS = {
     "ADMIN_PASS": "hunter2",
     "SMTP_PASSWORD": "p@ssw0rd123",
     "JWT_SECRET": "mysupersecret",
-    "HEX16_KEY": _drawn(_hex16, likely=False),
-    "HEX16_LIKELY": _drawn(_hex16, likely=True),
-    "HEX8_KEY": _drawn(_hex8, likely=False),
-    "HEX8_OTHER": _drawn(_hex8, likely=False),
-    "URLSAFE_KEY": _drawn(_urlsafe16, likely=False),
-    "URLSAFE_OTHER": _drawn(_urlsafe16, likely=False),
-    "URLSAFE_LIKELY": _drawn(_urlsafe16, likely=True),
+    "HEX16_KEY": drawn(_hex16, likely=False),
+    "HEX16_LIKELY": drawn(_hex16, likely=True),
+    "HEX8_KEY": drawn(_hex8, likely=False),
+    "HEX8_OTHER": drawn(_hex8, likely=False),
+    "URLSAFE_KEY": drawn(_urlsafe16, likely=False),
+    "URLSAFE_OTHER": drawn(_urlsafe16, likely=False),
+    "URLSAFE_LIKELY": drawn(_urlsafe16, likely=True),
     "ACCOUNT_PIN": "4921",
     "ACCOUNT_NUMBER": "73019384",
 }
