@@ -67,7 +67,7 @@ async def test_a_new_name_is_a_secret_and_a_set_may_name_plain(api: Api) -> None
 
 async def test_a_set_without_a_kind_keeps_the_kind_the_name_has(api: Api) -> None:
     made = await project(api)
-    await put(api, made, {"secrets": {"PORT": "3000"}, "kinds": {"PORT": "plain"}})
+    await put(api, made, {"secrets": {"PORT": {"value": "3000", "kind": "plain"}}})
     await put(api, made, {"secrets": {"PORT": "4000"}})
     response = await api.call(
         "POST", made.path("dev"), headers=made.admin, json={"name": "PORT", "value": "5000"}
@@ -75,14 +75,14 @@ async def test_a_set_without_a_kind_keeps_the_kind_the_name_has(api: Api) -> Non
     assert response.status_code == 200
     assert await kinds_of(api, made) == {"PORT": "plain"}
     # Naming the kind a name already has changes nothing: no kind event.
-    await put(api, made, {"secrets": {"PORT": "6000"}, "kinds": {"PORT": "plain"}})
+    await put(api, made, {"secrets": {"PORT": {"value": "6000", "kind": "plain"}}})
     changes = [e for e in await env_events(api, made) if isinstance(e, SecretKindChanged)]
     assert changes == [SecretKindChanged(made.environments["dev"], "PORT", "plain", "secret")]
 
 
 async def test_a_name_deleted_and_set_again_is_a_secret_again(api: Api) -> None:
     made = await project(api)
-    await put(api, made, {"secrets": {"PORT": "3000"}, "kinds": {"PORT": "plain"}})
+    await put(api, made, {"secrets": {"PORT": {"value": "3000", "kind": "plain"}}})
     assert (await api.call("DELETE", made.path("dev", "/PORT"), headers=made.admin)).is_success
     await put(api, made, {"secrets": {"PORT": "3000"}})
     assert await kinds_of(api, made) == {"PORT": "secret"}
@@ -93,7 +93,13 @@ async def test_bulk_set_with_kinds_is_one_transaction_in_order(api: Api) -> None
     answer = await put(
         api,
         made,
-        {"secrets": {"A": "1", "B": "2", "C": "3"}, "kinds": {"C": "plain", "A": "secret"}},
+        {
+            "secrets": {
+                "A": {"value": "1", "kind": "secret"},
+                "B": {"value": "2"},
+                "C": {"value": "3", "kind": "plain"},
+            }
+        },
     )
     assert answer["secrets"] == ["A", "B", "C"]
     events = await env_events(api, made)
@@ -175,7 +181,7 @@ async def test_json_kinds_download_has_every_value_and_kind_and_records_a_read(a
     await put(
         api,
         made,
-        {"secrets": {"PORT": "3000", "PASS": 'p@ss"w\\0rd\n', "E": ""}, "kinds": {"PORT": "plain"}},
+        {"secrets": {"PORT": {"value": "3000", "kind": "plain"}, "PASS": 'p@ss"w\\0rd\n', "E": ""}},
     )
     response = await api.client.get(
         made.path("dev", "/download?format=json-kinds"), headers=made.admin
@@ -201,7 +207,7 @@ async def test_a_read_only_token_cannot_change_a_kind_and_a_read_write_token_can
     for method, path, body in [
         ("PATCH", kinds_path(made), {"kinds": {"PORT": "plain"}}),
         ("POST", made.path("dev"), {"name": "PORT", "value": "1", "kind": "plain"}),
-        ("PUT", made.path("dev"), {"secrets": {"PORT": "1"}, "kinds": {"PORT": "plain"}}),
+        ("PUT", made.path("dev"), {"secrets": {"PORT": {"value": "1", "kind": "plain"}}}),
     ]:
         response = await api.call(method, path, headers=read_only, json=body)
         assert (response.status_code, response.json()) == (403, {"error": "token is read-only"})
@@ -276,9 +282,10 @@ async def test_a_member_may_change_kinds(api: Api) -> None:
         ("PATCH", {}, None),
         ("POST", {"name": "PORT", "value": "1", "kind": "PLAIN"}, None),
         ("POST", {"name": "PORT", "value": "1", "kind": ""}, None),
-        ("PUT", {"secrets": {"PORT": "1"}, "kinds": {"PORT": "masked"}}, None),
-        ("PUT", {"secrets": {"PORT": "1"}, "kinds": {"OTHER": "plain"}}, "kinds"),
-        ("PUT", {"secrets": {}, "kinds": {"PORT": "plain"}}, "kinds"),
+        ("PUT", {"secrets": {"PORT": {"value": "1", "kind": "masked"}}}, None),
+        ("PUT", {"secrets": {"PORT": {"kind": "plain"}}}, None),
+        ("PUT", {"secrets": {"PORT": {"value": "1", "kind": "plain", "x": 1}}}, None),
+        ("PUT", {"secrets": {"PORT": "1"}, "kinds": {"PORT": "plain"}}, None),
     ],
 )
 async def test_bad_kinds_are_422_with_a_clear_message_and_change_nothing(
@@ -328,7 +335,7 @@ async def test_rename_in_the_service_keeps_the_kind_and_copies_carry_it(api: Api
     copying missing names to another environment carries their kinds along."""
     made = await project(api)
     await put(
-        api, made, {"secrets": {"PORT": "3000", "KEY": "s3cret!"}, "kinds": {"PORT": "plain"}}
+        api, made, {"secrets": {"PORT": {"value": "3000", "kind": "plain"}, "KEY": "s3cret!"}}
     )
     dev, prod = made.environments["dev"], made.environments["prod"]
     await api.services.secrets.save(dev, made.admin_actor, values={}, renames={"PORT": "HTTP_PORT"})
@@ -387,9 +394,13 @@ async def test_the_openapi_document_types_every_kind(api: Api) -> None:
     assert schemas["SecretItem"]["properties"]["kind"] == kinds
     assert schemas["SecretRead"]["properties"]["kind"] == kinds
     assert "value" not in schemas["SecretItem"]["properties"]
-    for body in ("SetSecrets", "ChangeKinds"):
-        assert schemas[body]["properties"]["kinds"]["additionalProperties"] == kinds
-        assert schemas[body]["properties"]["kinds"]["propertyNames"]["pattern"]
+    assert schemas["ChangeKinds"]["properties"]["kinds"]["additionalProperties"] == kinds
+    assert schemas["ChangeKinds"]["properties"]["kinds"]["propertyNames"]["pattern"]
+    value, entry = schemas["SetSecrets"]["properties"]["secrets"]["additionalProperties"]["oneOf"]
+    assert value["type"] == "string"
+    assert entry["required"] == ["value"]
+    assert entry["properties"]["kind"] == {"oneOf": [kinds, {"type": "null"}]}
+    assert entry["additionalProperties"] is False
     assert schemas["ChangeKinds"]["additionalProperties"] is False
     set_kind = schemas["SetSecret"]["properties"]["kind"]
     assert set_kind == {"type": ["null", "string"], "enum": ["secret", "plain", None]}

@@ -96,7 +96,7 @@ def test_the_kind_flags_parse() -> None:
 
 def test_the_download_formats_are_exactly_the_documented_ones() -> None:
     """behaviour.md 7.1's, in its order, then Sigillo's json-kinds [D18]; the server's list."""
-    assert FORMATS == domain_formats.FORMATS
+    assert FORMATS == domain_formats.DOWNLOAD_FORMATS
     assert FORMATS[:7] == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
 
 

@@ -120,7 +120,10 @@ def _put(on: Server, project: Project, values: dict[str, str], kinds: dict[str, 
     """Values and kinds set as a client of the API does, in one bulk write."""
     with on.api() as api:
         target = f"/api/v0/projects/{project.id}/environments/dev/secrets"
-        done = api.put(target, json={"secrets": values, "kinds": kinds})
+        entries = {
+            n: {"value": v, "kind": kinds[n]} if n in kinds else v for n, v in values.items()
+        }
+        done = api.put(target, json={"secrets": entries})
         assert done.status_code == 200, done.text
 
 

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigillo.domain.errors import FormatConflict, InvalidInput
-from sigillo.domain.formats import FORMATS, MOUNT_FORMATS, Rendered, dotnet_json_path, render
+from sigillo.domain.formats import (
+    DOWNLOAD_FORMATS,
+    FORMATS,
+    MOUNT_FORMATS,
+    Rendered,
+    dotnet_json_path,
+    render,
+    render_with_kinds,
+)
 
 # 7.2, in this order.
 WORKED_EXAMPLE = [
@@ -134,7 +142,30 @@ CONTENT_TYPES = {
 def test_formats_in_the_documented_order() -> None:
     assert FORMATS == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
     assert MOUNT_FORMATS == ("json", "env", "env-no-quotes", "yaml", "docker", "dotnet-json")
+    assert DOWNLOAD_FORMATS[:-1] == FORMATS
+    assert DOWNLOAD_FORMATS[-1] == "json-kinds"
     assert set(EXPECTED) == set(FORMATS)
+
+
+def test_json_kinds_holds_each_value_with_its_kind_in_order() -> None:
+    """[D18] Strings are written as `json` writes them, so both read back the same values."""
+    triples = [
+        (name, value, "plain" if name == "PORT" else "secret")
+        for name, value in [
+            ("PORT", "3000"),
+            *WORKED_EXAMPLE,
+        ]
+    ]
+    rendered = render_with_kinds(triples)
+    assert rendered.content_type == "application/json"
+    document = json.loads(rendered.body)
+    assert list(document) == [name for name, _, _ in triples]
+    assert document == {name: {"value": value, "kind": kind} for name, value, kind in triples}
+    for _, value, _ in triples:
+        assert f'"value":{json.dumps(value, ensure_ascii=False)}' in rendered.body.decode()
+    assert render_with_kinds([]).body == b"{}"
+    with pytest.raises(InvalidInput):
+        render("json-kinds", [("A", "1")])  # it needs the kinds: render_with_kinds
 
 
 @pytest.mark.parametrize("format", FORMATS)

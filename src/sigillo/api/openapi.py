@@ -25,7 +25,7 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 
 from sigillo import __version__
-from sigillo.domain.formats import FORMATS
+from sigillo.domain.formats import DOWNLOAD_FORMATS
 from sigillo.domain.secrets import KINDS
 from sigillo.domain.values import (
     MAX_DISPLAY_NAME,
@@ -293,11 +293,9 @@ _SECRET_VALUE = Schema(
     description=f"No NUL; at most {MAX_VALUE_BYTES} bytes once encoded as UTF-8",
 )
 # [D18] Each name's kind: `secret` (masked by `sigillo run`) or `plain` (configuration).
-_KINDS = Schema(
-    type=OpenAPIType.OBJECT,
-    property_names=_SECRET_NAME,
-    additional_properties=Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
-)
+_KIND = Schema(type=OpenAPIType.STRING, enum=list(KINDS))
+_KIND_OR_NULL = Schema(one_of=[_KIND, Schema(type=OpenAPIType.NULL)])
+_KINDS = Schema(type=OpenAPIType.OBJECT, property_names=_SECRET_NAME, additional_properties=_KIND)
 _DISPLAY_NAME = Schema(
     type=OpenAPIType.STRING,
     pattern=DISPLAY_NAME_PATTERN,
@@ -321,7 +319,7 @@ def _or_not_given(schema: Schema) -> Schema:
 _PARAMETER_RULES: dict[str, dict[str, object]] = {
     "name": {"pattern": _SECRET_NAME.pattern, "max_length": MAX_NAME_LENGTH},
     "secret": {"pattern": _SECRET_NAME.pattern, "max_length": MAX_NAME_LENGTH},
-    "format": {"enum": list(FORMATS)},
+    "format": {"enum": list(DOWNLOAD_FORMATS)},
     "user_code": {"pattern": USER_CODE_PATTERN},
 }
 
@@ -343,9 +341,18 @@ _BODY_RULES: dict[str, dict[str, Schema]] = {
         "secrets": Schema(
             type=OpenAPIType.OBJECT,
             property_names=_SECRET_NAME,
-            additional_properties=_SECRET_VALUE,
+            additional_properties=Schema(
+                one_of=[
+                    _SECRET_VALUE,
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["value"],
+                        properties={"value": _SECRET_VALUE, "kind": _KIND_OR_NULL},
+                        additional_properties=False,
+                    ),
+                ]
+            ),
         ),
-        "kinds": _KINDS,
     },
     "ChangeKinds": {"kinds": _KINDS},
     "Decision": {"userCode": _USER_CODE},

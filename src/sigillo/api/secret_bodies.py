@@ -11,6 +11,7 @@ __all__ = [
     "ChangeKinds",
     "KindChange",
     "KindsChanged",
+    "SecretEntry",
     "SecretItem",
     "SecretList",
     "SecretRead",
@@ -28,11 +29,31 @@ class SetSecret(msgspec.Struct, forbid_unknown_fields=True):
     kind: SecretKind | None = None
 
 
-class SetSecrets(msgspec.Struct, forbid_unknown_fields=True):
-    """`kinds` names the kind of some of the names set; the others keep theirs."""
+class SecretEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """A value with the kind to give it, in a bulk set [D18]."""
 
-    secrets: dict[str, str]
-    kinds: dict[str, SecretKind] = {}
+    value: str
+    kind: SecretKind | None = None
+
+
+class SetSecrets(msgspec.Struct, forbid_unknown_fields=True):
+    """Each name's value, or `{"value", "kind"}` to give it a kind too; names without a kind
+    keep theirs (`secret` when new)."""
+
+    secrets: dict[str, str | SecretEntry]
+
+    def values(self) -> dict[str, str]:
+        return {
+            name: entry if isinstance(entry, str) else entry.value
+            for name, entry in self.secrets.items()
+        }
+
+    def kinds(self) -> dict[str, SecretKind]:
+        return {
+            name: entry.kind
+            for name, entry in self.secrets.items()
+            if isinstance(entry, SecretEntry) and entry.kind is not None
+        }
 
 
 class ChangeKinds(msgspec.Struct, forbid_unknown_fields=True):

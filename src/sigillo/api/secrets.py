@@ -41,7 +41,7 @@ from sigillo.api.secret_bodies import (
 )
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
 from sigillo.domain.events import SecretKindChanged
-from sigillo.domain.formats import FORMATS, render, render_with_kinds
+from sigillo.domain.formats import DOWNLOAD_FORMATS, WITH_KINDS, render, render_with_kinds
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
 from sigillo.services.container import Services
@@ -158,8 +158,8 @@ class SecretsController(Controller):
         environment = await environment_for(
             services, principal, project_id, environment_id, write=True
         )
-        if data.secrets or data.kinds:
-            await services.secrets.set(environment.id, data.secrets, principal.actor, data.kinds)
+        if data.secrets:
+            await services.secrets.set(environment.id, data.values(), principal.actor, data.kinds())
         return {"ok": True, "environmentId": environment.id, "secrets": list(data.secrets)}
 
     @get(
@@ -181,8 +181,8 @@ class SecretsController(Controller):
         [D16]. A format that cannot
         render these names (a dotnet-json conflict, 400) is refused before anything is
         decrypted or recorded: the conflict depends on the names alone."""
-        if format not in FORMATS:
-            raise InvalidInput("format", "must be one of " + ", ".join(FORMATS))
+        if format not in DOWNLOAD_FORMATS:
+            raise InvalidInput("format", "must be one of " + ", ".join(DOWNLOAD_FORMATS))
         environment = await environment_for(
             services, principal, project_id, environment_id, write=False
         )
@@ -190,7 +190,7 @@ class SecretsController(Controller):
             names = await services.secrets.current(environment.id)
             render(format, [(row.name, "") for row in names])
         revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
-        if format == "json-kinds":
+        if format == WITH_KINDS:
             rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
         else:
             rendered = render(format, [(row.name, value) for row, value in revealed])

@@ -36,21 +36,18 @@ __all__ = [
     "render_with_kinds",
 ]
 
-FORMATS: Final = (
-    "json",
-    "env",
-    "env-no-quotes",
-    "xargs",
-    "yaml",
-    "docker",
-    "dotnet-json",
-    "json-kinds",
-)
-"""Every download format: those of behaviour.md 7.1 in its order, then Sigillo's."""
+FORMATS: Final = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+"""Every format `render` writes, in the order of behaviour.md 7.1."""
 
-MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name not in ("xargs", "json-kinds"))
-"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file, and
-a program reads values, not kinds."""
+WITH_KINDS: Final = "json-kinds"
+"""Sigillo's format of values with their kinds [D18], for programs that must know what to
+hide (`sigillo run`, a CI job masking values): `render_with_kinds`."""
+
+DOWNLOAD_FORMATS: Final = (*FORMATS, WITH_KINDS)
+"""Every format the download route answers."""
+
+MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name != "xargs")
+"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file."""
 
 _TEXT: Final = "text/plain; charset=utf-8"
 
@@ -62,7 +59,7 @@ _CONTENT_TYPES: Final = {
     "yaml": "text/yaml; charset=utf-8",
     "docker": _TEXT,
     "dotnet-json": "application/json; charset=utf-8",
-    "json-kinds": "application/json",
+    WITH_KINDS: "application/json",
 }
 
 
@@ -90,15 +87,14 @@ def render(format: str, secrets: Pairs) -> Rendered:
 
 
 def render_with_kinds(secrets: Sequence[tuple[str, str, SecretKind]]) -> Rendered:
-    """`json-kinds`, Sigillo's format for programs that must know what to hide (`sigillo
-    run`, a CI job masking values): `{"NAME":{"value":"…","kind":"secret"},…}` in the
-    given order, strings written as in `json`."""
+    """`json-kinds` of (name, value, kind) triples: `{"NAME":{"value":"…","kind":"secret"},…}`
+    in the given order, strings written as in `json`."""
     members = (
         f'{_json_string(name)}:{{"value":{_json_string(value)},"kind":"{kind}"}}'
         for name, value, kind in secrets
     )
     body = "{" + ",".join(members) + "}"
-    return Rendered(body=body.encode("utf-8"), content_type=_CONTENT_TYPES["json-kinds"])
+    return Rendered(body=body.encode("utf-8"), content_type=_CONTENT_TYPES[WITH_KINDS])
 
 
 _json_string: Final[Callable[[str], str]] = encode_basestring

@@ -1,9 +1,9 @@
 """`sigillo secrets upload FILE` (a Sigillo addition): every secret of a .env, JSON or
 flat YAML file set in one environment, in one all-or-nothing bulk write (PUT …/secrets).
 
-`--plain NAME…` [D18] writes those names as plain configuration (the `kinds` of the bulk
-write); every other name keeps the kind it has, `secret` when new. A `--plain` name the
-file does not set is refused before anything is asked or written.
+`--plain NAME…` [D18] writes those names as plain configuration (as `{"value", "kind"}`
+entries of the bulk write); every other name keeps the kind it has, `secret` when new.
+A `--plain` name the file does not set is refused before anything is asked or written.
 """
 
 from __future__ import annotations
@@ -50,9 +50,12 @@ def upload(ctx: Context) -> int:
     _show_plan(ctx, label, environment, secrets, live, plain)
     if not ctx.args.yes:
         _confirm(ctx, len(secrets), environment)
-    body: dict[str, Any] = {"secrets": secrets}
-    if plain:
-        body["kinds"] = dict.fromkeys(plain, "plain")
+    body: dict[str, Any] = {
+        "secrets": {
+            name: {"value": value, "kind": "plain"} if name in plain else value
+            for name, value in secrets.items()
+        }
+    }
     response = ctx.client.request("PUT", secrets_path(ctx, environment), body)
     document = environment_answer(
         ctx, response, environment, f"upload secrets to {printable(environment)}"
