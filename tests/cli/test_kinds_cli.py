@@ -135,14 +135,14 @@ def test_set_plain_then_the_list_shows_it(
         ("PORT", "plain"),
         ("DB_PASSWORD", "secret"),
     ]
-    # terminal: `kind: "plain"` on the plain one only, the YAML-like layout kept
+    # terminal: the kind of every name, plain ones with a comment; the YAML-like layout kept
     code, output = terminal(signed_in, "secrets")
     assert code == 0, output
     assert '    kind: "plain"  \x1b[36m# configuration: shown, not masked\x1b[0m\n' in output
     parsed = yaml.safe_load(plain(output))
     assert [{k: v for k, v in item.items() if k != "id"} for item in parsed["secrets"]] == [
         {"name": "PORT", "kind": "plain"},
-        {"name": "DB_PASSWORD"},
+        {"name": "DB_PASSWORD", "kind": "secret"},
     ]
     assert "3000" not in output + listed.stdout
     assert "Summer2024!" not in output + listed.stdout

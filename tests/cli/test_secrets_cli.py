@@ -291,8 +291,8 @@ def test_list_on_a_terminal_shows_empty_and_missing(
     assert document == {
         "environment_id": project.environments["dev"],
         "secrets": [
-            {"id": items[0]["id"], "name": "HAS_VALUE"},
-            {"id": items[1]["id"], "name": "EMPTY_SECRET", "empty": True},
+            {"id": items[0]["id"], "name": "HAS_VALUE", "kind": "secret"},
+            {"id": items[1]["id"], "name": "EMPTY_SECRET", "kind": "secret", "empty": True},
         ],
         "missing": [{"name": "PROD_ONLY"}],
     }

@@ -71,10 +71,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def list_(ctx: Context) -> int:
-    """Piped: live names, one per line. Terminal: ids and names, with `kind: "plain"` for
-    plain configuration [D18] (every other secret is of kind `secret`), `empty:` for empty
-    values and `missing:` for names that other environments of the project have. `--json`
-    is the server's answer, whose items carry `kind`."""
+    """Piped: live names, one per line. Terminal: ids, names and kinds [D18] (`plain` with a
+    comment saying it is shown), `empty:` for empty values and `missing:` for names that
+    other environments of the project have. `--json` is the server's answer, whose items
+    carry `kind`."""
     environment = ctx.environment()
     response = ctx.client.get(secrets_path(ctx, environment))
     document = environment_answer(ctx, response, environment, "list secrets")
@@ -101,6 +101,8 @@ def _print_listing(
         out.line(f"    name: {quote(str(item.get('name', '')))}")
         if item.get("kind") == "plain":
             out.line(f'    kind: "plain"  {out.style(PLAIN_COMMENT, "cyan")}')
+        else:  # anything but plain is masked, a kind this client does not know included
+            out.line('    kind: "secret"')
         if item.get("isEmpty"):
             out.line(f"    empty: true  {out.style('# value is empty string', 'yellow')}")
     live = {item.get("name") for item in items}
