@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sigillo.api.ratelimit import LIMITS, Budget, RateLimits
-from tests.web.conftest import PASSWORD, Web, location, text_of
+from tests.web.conftest import PASSWORD, Web, location, org_with_project, text_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -132,3 +132,56 @@ async def test_sign_up_with_a_bad_email_or_short_password(web: Web) -> None:
         f"/invite/{invite}/sign-up", {"name": "Mo", "email": "mo@example.com", "password": PASSWORD}
     )
     assert location(good) == f"/dash/orgs/{org.id}"
+
+
+async def test_malformed_or_oversized_kind_input_gets_a_4xx(web: Web) -> None:
+    """Kinds [D18] come from the kind buttons, the selection boxes, the new rows' "plain"
+    box and the import's boxes: whatever arrives instead is a clear 4xx, nothing changes."""
+    browser = await web.signed_in()
+    _, project_id = await org_with_project(web, browser)
+    [dev, *_] = await web.services.catalog.environments(project_id)
+    await web.services.secrets.set(dev.id, {"A": "1"}, browser.actor)
+    tab = f"/dash/projects/{project_id}/envs/{dev.slug}"
+    huge = b"x" * 1_000_000
+    attempts = [
+        ("kinds", b"plain=%ff%fe%00"),
+        ("kinds", b"secret=A%00"),
+        ("kinds", b"mark=%00&sel=A"),
+        ("kinds", b"mark=" + huge + b"&sel=A"),
+        ("kinds", b"mark=plain&sel=" + huge),
+        ("kinds", b"%zz=%zz&plain"),
+        ("kinds", b"plain=A&secret=A"),
+        ("kinds", b"mark=secret&mark=plain&sel=A"),
+        ("save", b"nk0=B&nv0=1&np0=" + huge),
+        ("save", b"nk0=B&nv0=1&np0=%00"),
+        ("save", b"nk0=B&nv0=1&np0=PLAIN"),
+        ("import", b"text=B%3D1&plain=%ff"),
+        ("import", b"text=B%3D1&plain=" + huge),
+    ]
+    for action, body in attempts:
+        for headers in ({}, {"HX-Request": "true"}):
+            answer = await browser.client.post(
+                f"{tab}/{action}",
+                content=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-CSRF-Token": browser.csrf,
+                    **headers,
+                },
+            )
+            assert 400 <= answer.status_code < 500, (action, body[:40], answer.status_code)
+            assert answer.headers["content-type"].startswith("text/html")
+            assert huge[:1000] not in answer.content
+    for content_type, body in [
+        ("application/json", b'{"plain": "A"}'),
+        ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+        ("text/plain", b"plain=A"),
+    ]:
+        answer = await browser.client.post(
+            f"{tab}/kinds",
+            content=body,
+            headers={"Content-Type": content_type, "X-CSRF-Token": browser.csrf},
+        )
+        assert 400 <= answer.status_code < 500, (content_type, answer.status_code)
+    rows = await web.services.secrets.current(dev.id)
+    assert [(row.name, row.kind) for row in rows] == [("A", "secret")]

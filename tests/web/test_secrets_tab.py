@@ -563,8 +563,9 @@ async def test_import_previews_names_only_then_applies(web: Web) -> None:
     no_values(preview)
     text = text_of(unescape(preview.text))
     assert "6 keys found: 4 to add, 1 to change, 1 unchanged." in text
-    assert "Added (4) MULTI EMPTY SPACED PEM" in text
-    assert "Changed (1) CHANGED" in text
+    assert "Added (4) MULTI plain EMPTY plain SPACED plain PEM plain" in text  # boxes unticked
+    assert "Changed (1) CHANGED plain" in text
+    assert " checked" not in preview.text
     assert "Unchanged (1) SAME" in text
     assert "Import 5 secrets" in text
     assert await live(web, made.dev) == {"SAME": f"{MARK}-same", "CHANGED": "before", "KEEP": "k"}

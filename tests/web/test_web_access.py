@@ -79,6 +79,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
     ("POST", ENV + "/sync"): ("member", {}),
     ("POST", ENV + "/import/preview"): ("member", {"text": "A=1"}),
     ("POST", ENV + "/import"): ("member", {"text": "A=1"}),
+    ("POST", ENV + "/kinds"): ("member", {"plain": "{name}"}),
     ("POST", ENV + "/event-log/{position}/reveal"): ("member", {}),
     ("GET", ENV + "/event-log/{position}/hidden"): ("member", None),
     # The Environments, Tokens, Access and Settings tabs (sigillo.web.tabs.*).

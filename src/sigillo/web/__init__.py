@@ -48,5 +48,6 @@ Adding to it:
    `static/app.css`. No inline code: the CSP blocks it, and tests/web/test_pages.py
    looks for it on every page.
 5. Secret values reach a page only after an explicit reveal, one value per request,
-   recorded in the audit log [D5, D16].
+   recorded in the audit log [D5, D16]. The one exception is by design: values a person
+   marked `plain` (configuration) are shown in the Secrets tab's table as they are [D18].
 """

@@ -281,9 +281,9 @@ async def reveal_one(j: Journey) -> None:
     await value_cell(page, "STRIPE_KEY").get_by_role("button", name="Reveal value").click()
     area = page.get_by_role("textbox", name="Value of STRIPE_KEY")
     await expect(area).to_have_value(STRIPE_KEY)
-    await expect(value_cell(page, "DATABASE_URL").get_by_role("button")).to_have_text(
-        "••••••••••••"
-    )
+    await expect(
+        value_cell(page, "DATABASE_URL").get_by_role("button", name="Reveal value")
+    ).to_have_text("••••••••••••")
     await hidden(page, STRIPE_KEY)
 
 
@@ -295,7 +295,9 @@ async def edit_it(j: Journey) -> None:
     await area.fill(STRIPE_KEY_ROTATED)
     await expect(page.locator("#secrets-rows tr.changed")).to_contain_text("unsaved")
     await save(page, 1)
-    await expect(value_cell(page, "STRIPE_KEY").get_by_role("button")).to_be_visible()
+    await expect(
+        value_cell(page, "STRIPE_KEY").get_by_role("button", name="Reveal value")
+    ).to_be_visible()
     await hidden(page)
 
 
@@ -309,9 +311,12 @@ async def import_env(j: Journey) -> None:
     await dialog.get_by_role("button", name="Preview changes").click()
     summary = dialog.locator(".import-summary")
     await expect(summary).to_contain_text("5 keys found: 4 to add, 0 to change, 1 unchanged.")
-    await expect(dialog.get_by_role("list", name="Added")).to_have_text(
-        re.compile(r"SENTRY_DSN\s*PRIVATE_KEY\s*REDIS_URL\s*FEATURE_FLAGS")
+    added = dialog.get_by_role("list", name="Added")
+    await expect(added).to_have_text(
+        re.compile(r"SENTRY_DSN\s*plain\s*PRIVATE_KEY\s*plain\s*REDIS_URL\s*plain\s*FEATURE_FLAGS")
     )
+    # Each key has its "plain" box [D18]; none of these looks like configuration.
+    await expect(added.get_by_role("checkbox", checked=True)).to_have_count(0)
     await expect(dialog.get_by_role("list", name="Unchanged")).to_have_text("STRIPE_KEY")
     # The pasted text is in the textarea (the user's own); the preview holds no value.
     markup = await summary.inner_html()

@@ -43,6 +43,8 @@ DEV = {
     "WEBHOOK_SIGNING_SECRET": "whsec_7Qm2Lx9Rt4Vb8Nc1",
     "REDIS_URL": "redis://cache.internal:6379/0",
 }
+# Plain configuration [D18]: shown in the table as it is (so not among the values checked).
+DEV_PLAIN = {"NODE_ENV": "development", "PORT": "4000"}
 PROD = {name: f"{value}-prod" for name, value in DEV.items() if name != "SENTRY_DSN"}
 PROD["FEATURE_FLAGS_KEY"] = "ff_prod_2b9c7e1d5a"
 VALUES = [*DEV.values(), *PROD.values()]
@@ -53,6 +55,7 @@ MAILER_API_KEY="mg-key-5f2a9c81d7e4"
 TLS_CERT="-----BEGIN CERTIFICATE-----
 MIIBszCCAVmgAwIBAgIUExample
 -----END CERTIFICATE-----"
+LOG_LEVEL=info
 """
 
 
@@ -87,6 +90,9 @@ def set_up_team(server: LiveServer) -> Team:
         for slug, values in (("dev", DEV), ("prod", PROD)):
             done = api.put(f"{base}/{env_ids[slug]}/secrets", json={"secrets": values})
             assert done.status_code == 200, done.text
+        plain = {"secrets": DEV_PLAIN, "kinds": dict.fromkeys(DEV_PLAIN, "plain")}
+        done = api.put(f"{base}/{env_ids['dev']}/secrets", json=plain)
+        assert done.status_code == 200, done.text
         token = api.post(
             f"/api/v0/projects/{project['id']}/tokens",
             json={"name": "GitHub Actions", "environmentId": env_ids["prod"]},
@@ -146,6 +152,7 @@ async def test_the_docs_screenshots(pages: Pages, fresh_server: LiveServer, setu
     # Secrets: values hidden, with Prod's missing key as a red row; then one revealed.
     await page.goto(team.tab("/envs/dev"))
     await expect(page.get_by_role("button", name="Reveal value")).to_have_count(len(DEV))
+    await expect(page.get_by_role("textbox", name="Value of PORT")).to_have_value("4000")
     await expect(page.locator("#secrets-rows tr.missing")).to_have_count(1)
     await shoot(page, "secrets-tab")
     cell = page.locator("#v-STRIPE_SECRET_KEY")
@@ -167,7 +174,10 @@ async def test_the_docs_screenshots(pages: Pages, fresh_server: LiveServer, setu
     dialog = page.get_by_role("dialog", name="Import .env")
     await dialog.get_by_role("textbox", name=".env contents").fill(IMPORT_TEXT)
     await dialog.get_by_role("button", name="Preview changes").click()
-    await expect(dialog.locator(".import-summary")).to_contain_text("3 keys found")
+    await expect(dialog.locator(".import-summary")).to_contain_text("4 keys found")
+    await expect(
+        dialog.get_by_role("checkbox", name=re.compile("^LOG_LEVEL plain"))
+    ).to_be_checked()
     await shoot(page, "import-preview", revealed=(DEV["STRIPE_SECRET_KEY"],))
 
     # The project's other tabs.

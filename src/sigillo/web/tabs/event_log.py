@@ -1,10 +1,11 @@
 """The Event Log tab (behaviour.md 14.8): an environment's audit trail, newest first.
 
 One table: Secret | Action | Value | Time | User. Its rows are the environment's secret
-sets and deletes and the reads of its values (reveal, get, download, run [D16]), read a
-page at a time through the audit service with its cursor (`?before=`), and filtered by
-secret name (`?secret=`) and by author (`?actor=`, a choice among the users and tokens
-that can appear here). Names, times and authors only: values stay on the server [D5].
+sets and deletes, the changes of their kinds [D18] ("PORT · marked plain (was secret)") and
+the reads of its values (reveal, get, download, run [D16]), read a page at a time through
+the audit service with its cursor (`?before=`), and filtered by secret name (`?secret=`)
+and by author (`?actor=`, a choice among the users and tokens that can appear here).
+Names, times and authors only: values stay on the server [D5].
 
 A `set` row's value is revealed on request, one row at a time: `POST …/event-log/<position>
 /reveal` (CSRF-checked like every unsafe request) answers that one historical value, after
@@ -40,6 +41,7 @@ CELL = "project/event_log/value.html"
 SHOWN_NAMES = 3  # a read of many secrets lists the first few and counts the rest
 ACTIONS = {"secret.set": "set", "secret.deleted": "delete"}
 TONES = {"set": "set", "delete": "delete"}  # everything else is a read: neutral
+KIND_CHANGED = "secret.kind_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +51,13 @@ class Row:
     position: int
     names: list[str]
     more: int  # names not shown
-    action: str  # set, delete, reveal, get, download, run
-    tone: str  # set, delete or read
+    action: str  # set, delete, reveal, get, download, run, "marked plain", "marked secret"
+    tone: str  # set, delete, kind or read
     at: int
     author: str | None  # the user's or the token's name; None shows as "—"
     by_token: bool
     revoked: bool
+    detail: str = ""  # a kind change: "was secret"
 
     @property
     def name(self) -> str:
@@ -119,8 +122,16 @@ class EventLog:
         return self.base
 
 
-def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) -> Row:
+def _action(entry: AuditEntry) -> tuple[str, str, str]:
+    """What the Action cell says of `entry`: the action, its tone and a detail."""
+    if entry.type == KIND_CHANGED:
+        return f"marked {entry.kind}", "kind", f"was {entry.previous_kind}"
     action = ACTIONS.get(entry.type) or entry.how or entry.type
+    return action, TONES.get(action, "read"), ""
+
+
+def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) -> Row:
+    action, tone, detail = _action(entry)
     names = list(entry.names or [])
     if secret is not None and secret in names:  # the filtered secret first
         names.remove(secret)
@@ -131,11 +142,12 @@ def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) 
         names=names[:SHOWN_NAMES],
         more=max(0, len(names) - SHOWN_NAMES),
         action=action,
-        tone=TONES.get(action, "read"),
+        tone=tone,
         at=entry.at,
         author=entry.actor.name,
         by_token=entry.actor.kind == "token",
         revoked=known is not None and known.revoked,
+        detail=detail,
     )
 
 

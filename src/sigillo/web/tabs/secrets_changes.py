@@ -1,13 +1,20 @@
 """Writes from the Secrets tab: Save, Delete and "Sync missing" (behaviour.md 14.4).
 
 Save reads the table form: `k:<name>` is the key input of a live row (a different text is a
-rename), `v:<name>` a revealed value (only revealed rows have one: an unrevealed value is
-never sent, so it cannot change), `m:<name>` the value typed into a missing key's row,
-`nk<i>`/`nv<i>` an added row, `env` each additional environment chosen in the dialog. The
-browser drops unchanged keys and values before sending; a plain browser sends them all,
-which only writes the same values again. Rows whose target names collide, malformed
-names and oversized values are refused with a message and nothing is written. Textarea
-values arrive with CR LF line ends (HTML form rules) and are stored with LF.
+rename), `v:<name>` a revealed or plain value (only those rows have one: an unrevealed
+secret is never sent, so it cannot change), `m:<name>` the value typed into a missing key's
+row, `nk<i>`/`nv<i>` an added row and `np<i>` its kind (the box "plain", which sends
+`plain`; unticked, the new secret is a secret) [D18], `env` each additional environment
+chosen in the dialog. The browser drops unchanged keys and values before sending; a plain
+browser sends them all, which only writes the same values again, except for plain values,
+which are compared here (no read needed) and not written again when unchanged. Rows whose
+target names collide, malformed names, kinds other than "secret" or "plain" and oversized
+values are refused with a message and nothing is written. Textarea values arrive with
+CR LF line ends (HTML form rules) and are stored with LF.
+
+Kinds go to `save` only for the added rows marked plain (there and in every environment
+chosen); every other name keeps the kind it has in each environment, a renamed one its old
+name's, and a name new to another environment is a secret there until someone marks it.
 
 Delete takes `name` and the `env` ids chosen; Sync takes the `source` environment and
 copies whatever is still missing here and live there. Environments must belong to this
@@ -17,6 +24,7 @@ project: any other id, of this org or another, is "Environment not found".
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +33,8 @@ from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 from sigillo.domain.errors import InvalidInput, NotFound
+from sigillo.domain.events import SecretKind
+from sigillo.domain.secrets import secret_kind
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.container import Services
 from sigillo.web.params import PathText
@@ -35,7 +45,7 @@ from sigillo.web.tabs.secrets_view import Place, call_for, fields
 
 __all__ = ["ROUTES", "Edits", "read_edits", "shown"]
 
-_NEW = re.compile(r"n([kv])([0-9]{1,4})")
+_NEW = re.compile(r"n([kvp])([0-9]{1,4})")
 NOT_FOUND = "Environment not found"
 GONE = "{} is no longer set in this environment. Reload the page and try again."
 
@@ -54,6 +64,7 @@ def _lf(value: str) -> str:
 class Edits:
     renames: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, SecretKind] = field(default_factory=dict)
     also: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     gone: bool = False  # a row names a secret that is no longer live here
@@ -67,12 +78,28 @@ def _checked_name(raw: str, edits: Edits) -> str | None:
         return None
 
 
-def read_edits(items: list[tuple[str, str]], place: Place, live: list[str]) -> Edits:
-    """The changes a submitted table asks for, checked against the live names."""
+def _checked_kind(name: str, kind: str, edits: Edits) -> None:
+    try:
+        chosen = secret_kind(kind)
+    except InvalidInput as error:
+        edits.problems.append(f'The kind of "{name}" {error.message}.')
+        return
+    if chosen == "plain":
+        edits.kinds[name] = chosen
+
+
+def read_edits(
+    items: list[tuple[str, str]],
+    place: Place,
+    live: list[str],
+    plain: Mapping[str, str] | None = None,
+) -> Edits:
+    """The changes a submitted table asks for, checked against the live names; `plain`
+    holds the stored values of the plain rows (one sent back unchanged is no change)."""
     edits = Edits()
     keys: dict[str, str] = {}
     revealed: dict[str, str] = {}
-    added: list[tuple[str, str]] = []
+    added: list[tuple[str, str, str]] = []  # name, value, kind ("" when not chosen)
     new: dict[str, dict[str, str]] = {}
     for key, value in items:
         if key.startswith("k:"):
@@ -80,7 +107,7 @@ def read_edits(items: list[tuple[str, str]], place: Place, live: list[str]) -> E
         elif key.startswith("v:"):
             revealed[key[2:]] = _lf(value)
         elif key.startswith("m:") and value.strip():
-            added.append((key[2:], _lf(value)))
+            added.append((key[2:], _lf(value), ""))
         elif key == "env":
             other = place.other(value)
             if other is None and value != place.environment.id:
@@ -92,7 +119,7 @@ def read_edits(items: list[tuple[str, str]], place: Place, live: list[str]) -> E
     for row in new.values():
         name, value = row.get("k", "").strip(), _lf(row.get("v", ""))
         if name and value.strip():
-            added.append((name, value))
+            added.append((name, value, row.get("p", "")))
     live_set = set(live)
     for old in [*keys, *revealed]:
         if old not in live_set:
@@ -107,13 +134,18 @@ def read_edits(items: list[tuple[str, str]], place: Place, live: list[str]) -> E
         elif (checked := _checked_name(new_name, edits)) is not None:
             edits.renames[old] = checked
     finals = [edits.renames.get(name, name) for name in live]
+    stored = plain or {}
     for old, value in revealed.items():
+        if old in stored and _lf(stored[old]) == value:
+            continue  # a plain value sent back as it is
         edits.values[edits.renames.get(old, old)] = value
-    for raw, value in added:
+    for raw, value, kind in added:
         checked_new = _checked_name(raw, edits)
         if checked_new is not None:
             finals.append(checked_new)
             edits.values[checked_new] = value
+            if kind:
+                _checked_kind(checked_new, kind, edits)
     seen: set[str] = set()
     for name in finals:
         if name in seen:
@@ -137,8 +169,10 @@ async def save(
 ) -> Response[str]:
     call = await call_for(request, services, viewer, project_id, env_slug)
     environment = call.place.environment
-    live = [row.name for row in await services.secrets.current(environment.id)]
-    edits = read_edits(await fields(request), call.place, live)
+    rows = await services.secrets.current(environment.id)
+    live = [row.name for row in rows]
+    plain = services.secrets.plain_values(rows)
+    edits = read_edits(await fields(request), call.place, live, plain)
     if edits.problems:
         message = " ".join(dict.fromkeys(edits.problems))  # each problem once, in order
         return await call.refuse(message, target="#save-error", status=409 if edits.gone else 422)
@@ -152,6 +186,7 @@ async def save(
             values=edits.values,
             renames=edits.renames,
             also=edits.also,
+            kinds=edits.kinds or None,
         )
     except NotFound as error:
         if error.what == "secret":

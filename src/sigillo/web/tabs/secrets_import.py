@@ -8,10 +8,20 @@ comparison as a read of the names compared [D16]. POST `…/import` parses the s
 again and writes the added and changed keys to this environment as `set`s, in one
 transaction (names it leaves unchanged are not written again).
 
+Kinds [D18]: each key the import writes has a "plain" box (`plain=<name>`), ticked
+beforehand for a new key whose pair looks like configuration (sigillo.domain.kind_hints:
+the preview says what it looks like, never the value) and for a changed key that is plain
+already; unticked otherwise. The import writes the kinds the boxes say when it is
+submitted: a ticked key becomes (or stays) plain, an unticked one secret. So nothing
+becomes plain unless a person submits it ticked. The preview shows no value, not even the
+ones proposed as plain: what a value looks like is said in words, and the person, who has
+the text in front of them, decides.
+
 Refused, with nothing written: text over 1 MiB (413), text with no `KEY=value` line, keys
 the name rule refuses (the API's message: a parser accepts `L.dotted-key`, Sigillo does
-not) and values over 64 KiB. The preview is swapped into the import dialog; a plain
-browser gets the page with the dialog open, its own pasted text and the preview in it.
+not), values over 64 KiB, and a box ticked for a key the import does not write. The
+preview is swapped into the import dialog; a plain browser gets the page with the dialog
+open, its own pasted text and the preview in it.
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ from litestar.types import ControllerRouterHandler
 
 from sigillo.domain import dotenv
 from sigillo.domain.errors import InvalidInput
+from sigillo.domain.events import SecretKind
+from sigillo.domain.kind_hints import config_hint
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.container import Services
 from sigillo.web.pages import is_htmx, render
@@ -49,10 +61,17 @@ class Preview:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    hints: dict[str, str] = field(default_factory=dict)  # what a written pair looks like
+    ticked: set[str] = field(default_factory=set)  # the "plain" boxes ticked beforehand
 
     @property
     def writes(self) -> int:
         return len(self.added) + len(self.changed)
+
+    @property
+    def proposed(self) -> int:
+        """How many new keys are proposed as plain."""
+        return sum(1 for name in self.added if name in self.ticked)
 
 
 def parse_text(text: str) -> tuple[dict[str, str], list[str]]:
@@ -96,10 +115,34 @@ async def _compared(call: Call, text: str) -> tuple[dict[str, str], Preview] | R
         return await call.refuse(" ".join(problems), target=TARGET, **again)
     environment = call.place.environment
     states = await call.services.secrets.compare(environment.id, pairs, call.viewer.actor)
+    kinds = {row.name: row.kind for row in await call.services.secrets.current(environment.id)}
     preview = Preview()
     for name, state in states.items():
         getattr(preview, state).append(name)
+        if state == "unchanged":
+            continue
+        hint = config_hint(name, pairs[name])
+        if hint is not None:
+            preview.hints[name] = hint
+        if kinds.get(name) == "plain" or (state == "added" and hint is not None):
+            preview.ticked.add(name)
     return pairs, preview
+
+
+def _chosen(items: list[tuple[str, str]], writes: dict[str, str]) -> dict[str, SecretKind] | str:
+    """The kind of each key written, from the ticked "plain" boxes; or what is wrong."""
+    ticked: set[str] = set()
+    for key, value in items:
+        if key != "plain":
+            continue
+        if value not in writes:
+            try:
+                secret_name(value)
+            except InvalidInput as error:
+                return f'Invalid key "{shown(value)}": name {error.message}.'
+            return f'"{value}" is not among the keys this import writes: preview again.'
+        ticked.add(value)
+    return {name: "plain" if name in ticked else "secret" for name in writes}
 
 
 @post(ENV + "/import/preview", name="web:secrets-import-preview", status_code=200)
@@ -144,7 +187,11 @@ async def import_apply(
     if not writes:
         message = "Nothing to import: every key already has this value here."
         return await call.refuse(message, target=TARGET, status=200, error=False, dialog="import")
-    await services.secrets.set(call.place.environment.id, writes, viewer.actor)
+    kinds = _chosen(await fields(request), writes)
+    if isinstance(kinds, str):
+        again: dict[str, Any] = {"dialog": "import", "import_text": text}
+        return await call.refuse(kinds, target=TARGET, **again)
+    await services.secrets.set(call.place.environment.id, writes, viewer.actor, kinds)
     skipped = f" ({len(preview.unchanged)} unchanged)" if preview.unchanged else ""
     notice = Notice(
         f"Imported {plural(len(writes), 'secret')}{skipped}.",

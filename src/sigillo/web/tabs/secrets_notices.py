@@ -3,8 +3,9 @@
 A plain (script-less) request ends in a 303 back to the tab; its outcome travels in the
 query as a kind and counts (`?done=saved&n=3&e=2`), never as text, so no link can make the
 page say what it likes; `Notice.from_query` turns it back into the sentence. A plain
-browser also opens dialogs and adds rows through the query (`page_extras`). Anything in the
-query that is not understood is ignored: a GET never fails on it.
+browser also opens dialogs, adds rows and shows the rows' selection boxes through the query
+(`page_extras`). Anything in the query that is not understood is ignored: a GET never fails
+on it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any
 from sigillo.domain.errors import InvalidInput
 from sigillo.domain.values import secret_name
 
-__all__ = ["MAX_NEW_ROWS", "Notice", "page_extras", "plural", "requested_rows"]
+__all__ = [
+    "MAX_NEW_ROWS",
+    "Notice",
+    "kinds_sentence",
+    "page_extras",
+    "plural",
+    "requested_rows",
+]
 
 MAX_NEW_ROWS = 20
 
@@ -48,7 +56,16 @@ class Notice:
             return Notice(f"Copied {plural(n, 'missing secret')} into this environment.")
         if kind == "imported":
             return Notice(f"Imported {plural(n, 'secret')}.")
+        if kind == "marked" and query.get("k") in ("plain", "secret"):
+            return Notice(kinds_sentence(n, query["k"]))
         return None
+
+
+def kinds_sentence(count: int, kind: str) -> str:
+    """What a kind change did, by count [D18]."""
+    if count == 0:
+        return f"Nothing changed: already {kind}."
+    return f"Marked {plural(count, 'secret')} as {kind}."
 
 
 def _count(raw: str | None) -> int:
@@ -70,7 +87,8 @@ def requested_rows(raw: str | None) -> int:
 
 def page_extras(query: Mapping[str, str]) -> dict[str, Any]:
     """What a GET of the tab asks to show: the outcome of a plain request, a dialog open
-    (`?dialog=sync|import`, `?delete=NAME`), blank new rows (`?add=N`)."""
+    (`?dialog=sync|import`, `?delete=NAME`), blank new rows (`?add=N`), the rows'
+    selection boxes (`?select=1`)."""
     extra: dict[str, Any] = {"notice": Notice.from_query(query)}
     delete = _name(query.get("delete", ""))
     if delete:
@@ -78,4 +96,5 @@ def page_extras(query: Mapping[str, str]) -> dict[str, Any]:
     elif query.get("dialog") in ("sync", "import"):
         extra["dialog"] = query["dialog"]
     extra["new_rows"] = requested_rows(query.get("add"))
+    extra["select"] = query.get("select") == "1"
     return extra

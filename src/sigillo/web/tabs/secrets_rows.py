@@ -9,7 +9,17 @@ several times slower than the JSON answer; here a row is one f-string.
 Escaping stays explicit: every name and value goes through `_e` (markupsafe's escape, or
 nothing for text without a character HTML reads specially) before it is put in the
 markup, and only the finished string is `Markup`. Times are formatted once per distinct moment
-(bulk writes share one). No value is written unless the caller passes it as revealed.
+(bulk writes share one). No value is written unless the caller passes it as revealed, or as
+the value of a `plain` row [D18].
+
+A value cell (`#v-<name>`) starts with the row's kind button [D18], a toggle of the form
+`s-kd` with `aria-pressed`: not pressed, a lock (`secret`), sends `plain=<name>`; pressed,
+the "plain" marker, sends `secret=<name>`. Then, for a secret, the mask that reveals it (or
+the revealed value, with "Hide value"); for a plain row, its value, shown and editable
+(class `pl`). The selection boxes of the bulk "Mark as plain/secret" (`sel=<name>`, in the
+key cell) cost a row about 100 bytes, which 500 rows cannot afford (bench B7), so
+secret_kinds.js adds them; a page asked for with `?select=1` has them here, for browsers
+without scripts.
 """
 
 from __future__ import annotations
@@ -22,20 +32,28 @@ from markupsafe import Markup, escape
 from sigillo.domain.projections.rows import CurrentSecretRow
 from sigillo.web.engine import iso_time, relative_time
 
-__all__ = ["BULLETS", "live_rows", "masked_cell", "missing_rows", "revealed_cell", "revealed_cells"]
+__all__ = [
+    "BULLETS",
+    "kind_cells",
+    "live_rows",
+    "masked_cell",
+    "missing_rows",
+    "revealed_cell",
+    "revealed_cells",
+]
 
 BULLETS = "••••••••••••"  # 12, as behaviour.md 14.4 shows a hidden value
 SAVED_TAG = '<span class="tag">saved</span>'
 MAX_ROWS_SHOWN = 8  # a revealed value's textarea grows up to this many lines
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9_.:/ -]*")  # nothing HTML would read as markup
+_SAFE = re.compile(r"[A-Za-z0-9_.:/ -]*")  # nothing HTML would read as markup
 
 
 def _e(text: str) -> str:
     """`text` escaped for HTML text and quoted attributes (a plain name as it is: the
     check is cheaper than escaping, and the answer is the same)."""
-    return text if _PLAIN.fullmatch(text) else str(escape(text))
+    return text if _SAFE.fullmatch(text) else str(escape(text))
 
 
 def _built(html: str) -> Markup:
@@ -43,10 +61,25 @@ def _built(html: str) -> Markup:
     return Markup(html)  # noqa: S704 (every interpolated piece went through escape())
 
 
-def _masked(n: str, empty: bool) -> str:
-    flag = ' class="empty"' if empty else ""
+def _toggle(n: str, plain: bool) -> str:
+    """The kind button of the row `n` (escaped): pressed when the secret is plain."""
+    if plain:
+        return (
+            f'<button form="s-kd" name="secret" value="{n}" aria-pressed="true"'
+            ' aria-label="Plain"></button>'
+        )
     return (
-        f'<td id="v-{n}"><button type="submit" form="s-rv" name="name" value="{n}"{flag}'
+        f'<button form="s-kd" name="plain" value="{n}" aria-pressed="false"'
+        ' aria-label="Plain"></button>'
+    )
+
+
+def _masked(n: str, empty: bool, oob: bool = False) -> str:
+    flag = ' class="empty"' if empty else ""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (  # the row's kind button (_toggle of a secret) written out: this runs per row
+        f'<td id="v-{n}"{swap}><button form="s-kd" name="plain" value="{n}" aria-pressed="false"'
+        f' aria-label="Plain"></button><button form="s-rv" name="name" value="{n}"{flag}'
         f' aria-label="Reveal value">{BULLETS}</button></td>'
     )
 
@@ -55,22 +88,51 @@ def masked_cell(name: str, empty: bool = False) -> Markup:
     return _built(_masked(_e(name), empty))
 
 
-def revealed_cell(name: str, value: str, url: str, *, oob: bool = False) -> Markup:
-    """A value shown for editing. The newline after `<textarea>` is eaten by the HTML
-    parser, so a value's own leading newline survives."""
-    n, v, u = _e(name), escape(value), _e(url)
+def _shown(name: str, value: str, url: str, *, plain: bool, oob: bool) -> str:
+    """A value shown for editing: a revealed secret (with "Hide value") or a plain value.
+    The newline after `<textarea>` is eaten by the HTML parser, so a value's own leading
+    newline survives."""
+    n, v = _e(name), escape(value)
     lines = min(value.count("\n") + 1, MAX_ROWS_SHOWN)
     swap = ' hx-swap-oob="true"' if oob else ""
-    return _built(
-        f'<td id="v-{n}" class="on"{swap}><textarea name="v:{n}" rows="{lines}"'
-        f' aria-label="Value of {n}">\n{v}</textarea>'
-        f'<a href="{u}" class="hide" data-hide>Hide value</a></td>'
+    hide = "" if plain else f'<a href="{_e(url)}" class="hide" data-hide>Hide value</a>'
+    return (
+        f'<td id="v-{n}" class="{"pl" if plain else "on"}"{swap}>{_toggle(n, plain)}'
+        f'<textarea name="v:{n}" rows="{lines}" aria-label="Value of {n}">\n{v}</textarea>'
+        f"{hide}</td>"
     )
+
+
+def revealed_cell(
+    name: str, value: str, url: str, *, plain: bool = False, oob: bool = False
+) -> Markup:
+    """The cell of a value just revealed (or of a plain value, which needs no reveal)."""
+    return _built(_shown(name, value, url, plain=plain, oob=oob))
 
 
 def revealed_cells(values: Mapping[str, str], url: str) -> Markup:
     """Every revealed cell as an out-of-band swap ("Show all")."""
     return Markup("").join(revealed_cell(n, v, url, oob=True) for n, v in values.items())
+
+
+def kind_cells(
+    rows: Iterable[CurrentSecretRow], plain: Mapping[str, str], empty: Collection[str], url: str
+) -> Markup:
+    """The value cells of `rows` as out-of-band swaps, after a kind change: a plain row with
+    its value (from `plain`), a secret masked. Wrapped in a <template>, so that the answer
+    can carry other out-of-band parts besides table cells (htmx swaps both)."""
+    cells = []
+    for row in rows:
+        if row.name in plain:
+            cells.append(_shown(row.name, plain[row.name], url, plain=True, oob=True))
+        else:
+            cells.append(_masked(_e(row.name), row.name in empty, oob=True))
+    return _built("<template>" + "".join(cells) + "</template>")
+
+
+def _select(n: str) -> str:
+    """A row's selection box for the bulk kind buttons (secret_kinds.js makes the same)."""
+    return f'<input type="checkbox" form="s-kd" name="sel" value="{n}" aria-label="Select {n}">'
 
 
 def live_rows(
@@ -81,8 +143,13 @@ def live_rows(
     saved: Collection[str],
     revealed: Mapping[str, str],
     now_ms: int,
+    plain: Mapping[str, str] | None = None,
+    select: bool = False,
 ) -> Markup:
-    """One row per live secret: key input (`k:<name>`), value cell, last update, delete."""
+    """One row per live secret: key input (`k:<name>`), value cell (kind button, value
+    masked, revealed or plain), last update, delete. `plain` holds the values of the plain
+    rows; `select` adds the selection boxes."""
+    shown_plain = plain or {}
     times: dict[int, str] = {}
     parts = []
     for row in rows:
@@ -94,14 +161,17 @@ def live_rows(
             when = f'<time datetime="{iso_time(moment)}">{relative_time(moment, now_ms)}</time>'
             times[moment] = when
         cell: str
-        if name in revealed:
-            cell = revealed_cell(name, revealed[name], url)
+        if name in shown_plain:
+            cell = _shown(name, shown_plain[name], url, plain=True, oob=False)
+        elif name in revealed:
+            cell = _shown(name, revealed[name], url, plain=False, oob=False)
         else:
             cell = _masked(n, name in empty)
         mark, tag = ("", "") if name not in saved else (' class="saved"', SAVED_TAG)
+        box = _select(n) if select else ""
         parts.append(
-            f'<tr{mark}><td><input name="k:{n}" value="{n}" aria-label="Key">{tag}</td>{cell}'
-            f'<td>{when}</td><td><button form="s-del" name="delete" value="{n}"'
+            f'<tr{mark}><td>{box}<input name="k:{n}" value="{n}" aria-label="Key">{tag}</td>'
+            f'{cell}<td>{when}</td><td><button form="s-del" name="delete" value="{n}"'
             f' aria-label="Delete {n}"></button></td></tr>\n'
         )
     return _built("".join(parts))

@@ -3,8 +3,9 @@
 * POST `…/reveal` (`name`): that one value, read with `how="reveal"`. htmx gets the value's
   table cell alone, retargeted at `#v-<name>`; a plain request gets the page with that
   value shown and every other one still hidden.
-* POST `…/reveal-all`: every live value, one recorded read per value ("Show all"). htmx
-  gets the cells as out-of-band swaps; a plain request gets the page with all shown.
+* POST `…/reveal-all`: every live value of kind `secret`, one recorded read per value
+  ("Show all"; plain values are shown already [D18]). htmx gets the cells as out-of-band
+  swaps; a plain request gets the page with all shown.
 * POST `…/export` ("Copy as .env") and `…/download` ("Download .env"): the `env` rendering
   (behaviour.md 7.1) of the saved values, one `download` read; as text for the clipboard,
   or as the file `.env.<slug>`. POST, never GET: a GET would put values behind a link.
@@ -63,7 +64,7 @@ async def reveal(
         )
     if not is_htmx(request):
         return await call.page(revealed={row.name: value})
-    cell = revealed_cell(row.name, value, call.place.url)
+    cell = revealed_cell(row.name, value, call.place.url, plain=row.kind == "plain")
     headers = {"HX-Retarget": f"#v-{row.name}", "HX-Reswap": "outerHTML"}
     return render(request, MARKUP, {"markup": cell}, headers=headers)
 
@@ -77,9 +78,11 @@ async def reveal_all(
     viewer: NamedDependency[Viewer],
 ) -> Response[str]:
     call = await call_for(request, services, viewer, project_id, env_slug)
-    revealed = await services.secrets.reveal_each(
-        call.place.environment.id, None, viewer.actor, "reveal"
-    )
+    environment_id = call.place.environment.id
+    hidden = [
+        row.name for row in await services.secrets.current(environment_id) if row.kind == "secret"
+    ]
+    revealed = await services.secrets.reveal_each(environment_id, hidden, viewer.actor, "reveal")
     values = {row.name: value for row, value in revealed}
     if not is_htmx(request):
         return await call.page(revealed=values)

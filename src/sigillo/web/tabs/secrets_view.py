@@ -3,8 +3,10 @@
 * `Place`: the project and environment a request names, or 404. Anyone who is not a member
   of the project's org gets the same 404 as an unknown id (no tenant learns what exists),
   and so does an unknown environment slug (a write never lands somewhere else).
-* `SecretsView`: what `templates/project/secrets/body.html` shows. Names, times and the
-  empty flag only: a value is in it only when the request revealed it [D5].
+* `SecretsView`: what `templates/project/secrets/body.html` shows. Names, kinds, times and
+  the empty flag; a value only when the request revealed it [D5], or when a person marked
+  its secret `plain` [D18] (opened without a recorded read: plain values are configuration
+  a person chose to show).
 * `Call`: one request's way to answer, as a full page (a plain request) or as the tab's
   body fragment (htmx), and to refuse with a message: a fragment with `HX-Retarget` for
   htmx, so that what the user typed stays on the page; the page with the message otherwise.
@@ -107,6 +109,7 @@ class SecretsView:
     missing: list[Missing]
     sources: list[Source]
     banner: bool
+    plain: Mapping[str, str] = field(default_factory=dict)  # the values of plain rows
     revealed: Mapping[str, str] = field(default_factory=dict)
     saved: frozenset[str] = frozenset()
     notice: Notice | None = None
@@ -115,6 +118,7 @@ class SecretsView:
     new_rows: int = 0
     import_text: str | None = None  # a plain request's own pasted text, shown back
     preview: Any = None  # secrets_import.Preview
+    select: bool = False  # selection boxes in the rows (`?select=1`, for plain browsers)
     now_ms: int = 0
 
     @property
@@ -126,6 +130,8 @@ class SecretsView:
             saved=self.saved,
             revealed=self.revealed,
             now_ms=self.now_ms,
+            plain=self.plain,
+            select=self.select,
         )
 
     @property
@@ -142,7 +148,7 @@ async def build_view(
     services: Services, place: Place, request: Request[Any, Any, Any], **extra: Any
 ) -> SecretsView:
     """Two reads of secrets, whatever the number of rows: this environment's live rows and
-    the live names of each other environment (no value is opened)."""
+    the live names of each other environment. Only the values of plain rows are opened."""
     rows = await services.secrets.current(place.environment.id)
     others = [env for env in place.environments if env.id != place.environment.id]
     names = await services.secrets.names_by_environment(env.id for env in others)
@@ -162,6 +168,7 @@ async def build_view(
         environments=place.environments,
         rows=rows,
         empty=services.secrets.empty_names(rows),
+        plain=services.secrets.plain_values(rows),
         missing=missing,
         sources=sources,
         banner=request.cookies.get(BANNER_COOKIE) != "1",

@@ -15,6 +15,8 @@
    - "Show all" does not overwrite a value already revealed (and maybe being edited);
    - a refusal the server retargets (422, 404, 409, 413) is shown where it points, not
      as a generic error toast.
+
+   Kinds (the selection boxes, the bulk buttons, kind answers) are secret_kinds.js.
 */
 (function () {
   "use strict";
@@ -158,6 +160,7 @@
     var row = template.content.firstElementChild.cloneNode(true);
     row.querySelector("input").name = "nk" + next;
     row.querySelector("textarea").name = "nv" + next;
+    row.querySelector('input[type="checkbox"]').name = "np" + next;
     body.appendChild(row);
     row.querySelector("input").focus();
     refresh();
@@ -170,7 +173,8 @@
     var area = cell.querySelector("textarea");
     var masked = template.content.firstElementChild.cloneNode(true);
     masked.id = cell.id;
-    var button = masked.querySelector("button");
+    masked.querySelector('button[form="s-kd"]').value = name;
+    var button = masked.querySelector('button[form="s-rv"]');
     button.value = name;
     if (area && area.defaultValue === "") button.classList.add("empty");
     cell.replaceWith(masked);
@@ -317,9 +321,13 @@
     refresh();
   });
 
+  // "Show all" leaves a value already revealed (and maybe being edited) as it is. Kind
+  // answers swap cells too: secret_kinds.js decides for those.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && target.classList && target.classList.contains("on")) event.preventDefault();
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!target || !target.classList || !target.classList.contains("on")) return;
+    if (incoming && incoming.classList.contains("on")) event.preventDefault();
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
