@@ -23,14 +23,17 @@ SECRETS = {
     "E2E_OVERLAP_LONG": "abcd1234wxyzABCD9876wxyz",
     "PLAIN_SETTING": "development",
 }
-KINDS = {"PLAIN_SETTING": "plain"}  # configuration, shown on purpose (D18)
+PLAIN = {"PLAIN_SETTING"}  # configuration, shown on purpose (D18)
 
 
 @pytest.fixture
 def with_secrets(signed_in: Sigillo, cli_server: Server, project: Project) -> Sigillo:
     with cli_server.api() as api:
         target = f"/api/v0/projects/{project.id}/environments/dev/secrets"
-        assert api.put(target, json={"secrets": SECRETS, "kinds": KINDS}).status_code == 200
+        entries = {
+            n: {"value": v, "kind": "plain"} if n in PLAIN else v for n, v in SECRETS.items()
+        }
+        assert api.put(target, json={"secrets": entries}).status_code == 200
     return signed_in
 
 

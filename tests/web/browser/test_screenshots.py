@@ -90,7 +90,7 @@ def set_up_team(server: LiveServer) -> Team:
         for slug, values in (("dev", DEV), ("prod", PROD)):
             done = api.put(f"{base}/{env_ids[slug]}/secrets", json={"secrets": values})
             assert done.status_code == 200, done.text
-        plain = {"secrets": DEV_PLAIN, "kinds": dict.fromkeys(DEV_PLAIN, "plain")}
+        plain = {"secrets": {n: {"value": v, "kind": "plain"} for n, v in DEV_PLAIN.items()}}
         done = api.put(f"{base}/{env_ids['dev']}/secrets", json=plain)
         assert done.status_code == 200, done.text
         token = api.post(
