@@ -4,7 +4,7 @@ The stream: realistic log lines (timestamps, levels, paths, request ids, duratio
 100 protected values (40-character tokens with a prefix, as STRIPE_SECRET_KEY and friends
 look) written into it, each value ~100 times, each time in one of its protected forms (the
 value itself, base64 at any alignment, hex, JSON or percent-encoded): >= 10^4 occurrences.
-The forms come from `sigillo.cli.redaction.protect`, as `sigillo run` builds them (~1,600
+The forms come from `sigillo.cli.run.redaction.protect`, as `sigillo run` builds them (~1,600
 patterns for 100 values). A 4 MiB block of that stream is made once and cycled to
 --size-mib (default 256 MiB), cut into --chunk (default 64 KiB) pieces; every occurrence is
 counted, and a first, untimed pass checks that the redacted stream holds exactly one mask
@@ -50,7 +50,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 
 from _support import environment, table, write_results
-from sigillo.cli.redaction import HEAD, MASK, Redactor, protect
+from sigillo.cli.run.redaction import HEAD, MASK, Redactor, protect
 
 BLOCK = 4 * 1024 * 1024
 PREFIXES = ["sk_live_", "ghp_", "xoxb-", "AKIA", "glpat-", "npm_", "SG.", ""]
@@ -176,7 +176,7 @@ def check(data: Callable[[], Iterator[bytes]], forms: list[bytes], expected_mask
 
 CHILD = """
 import json, os, sys
-from sigillo.cli.redaction import Redactor, protect
+from sigillo.cli.run.redaction import Redactor, protect
 values, path, total, size = json.loads(sys.stdin.read())
 redactor = Redactor(protect(values)[0])
 with open(path, "rb") as file:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from _support import environment, table, write_results
 from cli_start import interleaved, seed, server, sigillo_command, user_environment
-from sigillo.cli.redaction import MASK
+from sigillo.cli.run.redaction import MASK
 
 THROUGHPUT_TARGET, START_TARGET = 0.8, 1.3
 MEGABYTES = 256  # MiB written by the child

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
-from sigillo.cli.redaction import MASK, Redactor
+from sigillo.cli.run.redaction import MASK, Redactor
 
 
 def reference(data: bytes, forms: Iterable[bytes], mask: bytes = MASK) -> bytes:

@@ -1,4 +1,4 @@
-"""Test doubles of the streaming redactor that `sigillo.cli.supervise` drives."""
+"""Test doubles of the streaming redactor that `sigillo.cli.run.supervise` drives."""
 
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from sigillo.cli import mounts
 from sigillo.cli.errors import CliError
-from sigillo.cli.mounts import MOUNT_FORMATS, Mount, check_format, sweep_stale
+from sigillo.cli.run import mounts
+from sigillo.cli.run.mounts import MOUNT_FORMATS, Mount, check_format, sweep_stale
 
 BODY = b'API_KEY="sk_live_51QwertyUIOPasdfGHJKLzxcvbnm1234567890"\nEMPTY=""\n'
 EXPECTED = "expected: env, env-no-quotes, json, yaml, docker, dotnet-json"
@@ -468,7 +468,7 @@ def test_sweep_without_a_registry_does_nothing(env: dict[str, str], registry: Pa
 
 CHILD = """
 import os, sys, time
-from sigillo.cli.mounts import Mount
+from sigillo.cli.run.mounts import Mount
 env = {"HOME": sys.argv[1]}
 first = Mount.create(sys.argv[2], b"FILE=1\\n", "file", env)
 second = Mount.create(sys.argv[3], b"FIFO=1\\n", "fifo", env)
@@ -669,7 +669,7 @@ def test_concurrent_runs_keep_the_registry_valid(
 WRITER = """
 import sys
 from pathlib import Path
-from sigillo.cli.mounts import Mount, sweep_stale
+from sigillo.cli.run.mounts import Mount, sweep_stale
 env = {"HOME": sys.argv[1]}
 for round_ in range(20):
     with Mount.create(Path(sys.argv[2], f"p{sys.argv[3]}-{round_}"), b"x", "file", env):

@@ -12,15 +12,15 @@ from collections.abc import Callable
 
 import pytest
 
-from sigillo.cli import protected
-from sigillo.cli.protected import (
+from sigillo.cli.run import protected
+from sigillo.cli.run.protected import (
     MIN_SECRET,
     is_likely_secret,
     protect,
     protected_values,
     select_protected,
 )
-from sigillo.cli.redaction import MASK, Redactor
+from sigillo.cli.run.redaction import MASK, Redactor
 
 
 def drawn(make: Callable[[], str], likely: bool) -> str:

@@ -22,8 +22,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from sigillo.cli import protected, redaction
-from sigillo.cli.redaction import (
+from sigillo.cli.run import protected, redaction
+from sigillo.cli.run.redaction import (
     HEAD,
     MASK,
     SHORT_TAIL,
@@ -678,7 +678,7 @@ def test_the_redaction_modules_import_only_the_standard_library_and_hyperscan(
             imported.add(node.module if node.module and node.level == 0 else "<relative>")
     allowed = set(sys.stdlib_module_names) | {"hyperscan"}
     others = {name for name in imported if name.partition(".")[0] not in allowed}
-    assert others <= {"sigillo.cli.protected"}
+    assert others <= {"sigillo.cli.run.protected"}
     assert module is redaction or "hyperscan" not in imported  # protected.py: stdlib only
 
 

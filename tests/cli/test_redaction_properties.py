@@ -15,7 +15,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigillo.cli.redaction import (
+from sigillo.cli.run.redaction import (
     HEAD,
     MASK,
     Redactor,

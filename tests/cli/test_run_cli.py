@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from sigillo.cli.redaction import MASK
+from sigillo.cli.run.redaction import MASK
 from tests.cli.conftest import Project, Server, Sigillo, sigillo_command
 from tests.cli.terminal import in_terminal
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sigillo.cli.redaction import MASK
+from sigillo.cli.run.redaction import MASK
 from tests.cli.conftest import (
     EMAIL,
     PASSWORD,

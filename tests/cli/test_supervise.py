@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from sigillo.cli.supervise import ChildError, run_child, shell_command
+from sigillo.cli.run.supervise import ChildError, run_child, shell_command
 from tests.cli.redactor_double import MASK, SECRET, Exploding, Masker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ PY = sys.executable
 DRIVER = """
 import json, os, sys
 sys.path.insert(0, {root!r})
-from sigillo.cli.supervise import run_child
+from sigillo.cli.run.supervise import run_child
 from tests.cli.redactor_double import Masker
 argv, redact = json.loads(sys.argv[1]), sys.argv[2] == "1"
 sys.exit(run_child(argv, dict(os.environ), Masker if redact else None))

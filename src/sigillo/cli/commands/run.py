@@ -4,7 +4,7 @@ output redacted (behaviour.md 12; docs/redaction.md is the contract).
 Flow (12.2): check the command line and the mount options, resolve, fetch every value and
 its kind in one `download?format=json-kinds` (the server records the read; a server from
 before kinds answers 422, and then `format=json` is read and every value is a secret), choose
-what to protect (D18: every secret of 4 bytes or more, see protected.py) and name the
+what to protect (D18: every secret of 4 bytes or more, see run/protected.py) and name the
 secrets too short to protect, mount if asked, run the child under supervise.run_child,
 remove the mount, exit with the child's status.
 """
@@ -28,9 +28,9 @@ EXAMPLES = ("  sigillo run -- env", "  sigillo run --command 'echo $MY_SECRET'")
 
 
 def run(ctx: Context) -> int:
-    if os.name != "posix":  # PTYs, process groups and POSIX signals (supervise.py)
+    if os.name != "posix":  # PTYs, process groups and POSIX signals (run/supervise.py)
         raise CliError("sigillo run needs Linux or macOS", "on Windows, run it under WSL")
-    from sigillo.cli import mounts
+    from sigillo.cli.run import mounts
 
     args = ctx.args
     argv = list(args.argv[1:] if args.argv[:1] == ["--"] else args.argv)
@@ -48,7 +48,7 @@ def run(ctx: Context) -> int:
     secrets, plain, as_json = _fetch(ctx, environment)
     redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, secrets, plain)
 
-    from sigillo.cli.supervise import run_child, shell_command
+    from sigillo.cli.run.supervise import run_child, shell_command
 
     if args.shell_command is not None:
         argv = shell_command(args.shell_command, ctx.env)
@@ -138,7 +138,7 @@ def _redactors(
     """A factory of one redactor per stream, over every form of every protected value
     (None when nothing is protected: the streams are then inherited as they are), and the
     names of the secrets too short to protect (said on stderr, never their values)."""
-    from sigillo.cli.redaction import Redactor, protect
+    from sigillo.cli.run.redaction import Redactor, protect
 
     args = ctx.args
     for option, names in (("--redact", args.redact), ("--show", args.show)):

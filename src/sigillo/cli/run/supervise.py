@@ -15,7 +15,7 @@ inherited. `shell_command(command, env)` is the argv for `--command`.
 Output
 ------
 Each of stdout and stderr gets a PTY when Sigillo's own stream is a terminal, else a pipe
-(pty_streams.py). One anyio task per stream reads chunks of up to 64 KiB, feeds them to that
+(terminals.py). One anyio task per stream reads chunks of up to 64 KiB, feeds them to that
 stream's redactor and writes the result to Sigillo's stream at once (`os.write`, from a
 worker thread so a slow reader of one stream never holds up the other). After 50 ms without
 input, a held tail shorter than 4 bytes is released (`release_short_tail`) so prompts
@@ -75,7 +75,7 @@ import anyio
 import anyio.to_thread
 
 from sigillo.cli.errors import CliError
-from sigillo.cli.pty_streams import (
+from sigillo.cli.run.terminals import (
     ChildStream,
     controlling_terminal,
     give_terminal,
@@ -89,7 +89,7 @@ __all__ = ["SHELLS", "ChildError", "RedactorLike", "run_child", "shell_command"]
 SHELLS = ("bash", "dash", "fish", "zsh", "ksh", "csh", "tcsh")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _JOB_STOPS = (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
-CHUNK = 1 << 20  # as large as the child's pipe (pty_streams.PIPE_BYTES)
+CHUNK = 1 << 20  # as large as the child's pipe (terminals.PIPE_BYTES)
 SILENCE = 0.05  # seconds without input before a short held tail is released
 SHORT_TAIL = 4  # bytes: a held tail shorter than this may be released after SILENCE
 GRACE = 0.5  # seconds a stream is still read after the child has exited
@@ -100,7 +100,7 @@ _CHILD_POLL = 0.5  # seconds: a fallback in case a SIGCHLD is missed
 
 
 class RedactorLike(Protocol):
-    """The streaming redactor of one output stream (cli/redaction.py)."""
+    """The streaming redactor of one output stream (cli/run/redaction.py)."""
 
     @property
     def held(self) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 import hyperscan
 
-from sigillo.cli.protected import (
+from sigillo.cli.run.protected import (
     Selection,
     all_forms,
     entropy,
