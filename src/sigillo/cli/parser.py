@@ -196,6 +196,11 @@ def _run(commands: Any) -> None:
         "--redact-all", action="store_true", help="redact every value of 4 characters or more"
     )
     run.add_argument(
+        "--keep-token",
+        action="store_true",
+        help="leave SIGILLO_TOKEN in the child's environment (still masked in its output)",
+    )
+    run.add_argument(
         "--show",
         action="append",
         default=[],

@@ -52,7 +52,7 @@ def run(ctx: Context) -> int:
 
     if args.shell_command is not None:
         argv = shell_command(args.shell_command, ctx.env)
-    child_env = {**ctx.env, **secrets, "SIGILLO": "1"}
+    child_env = {**_without_credentials(ctx), **secrets, "SIGILLO": "1"}
     body = b""
     if args.mount and args.mount_format == "json" and as_json is not None:
         body = as_json.body  # what an older server answered to format=json: the same bytes
@@ -151,10 +151,33 @@ def _redactors(
     forms, short = protect(
         secrets, plain=plain, show=args.show, redact=args.redact, redact_all=args.redact_all
     )
+    forms = _with_credentials(forms, ctx)
     if not forms:
         return None, short
     first = Redactor(forms)  # built once, before the child starts: a matcher error stops here
     return first.twin, short
+
+
+CREDENTIALS = ("SIGILLO_TOKEN",)
+"""Variables holding a credential Sigillo reads: never passed to the child (a token reads
+every secret of its scope), unless `--keep-token`."""
+
+
+def _without_credentials(ctx: Context) -> dict[str, str]:
+    if ctx.args.keep_token:
+        return dict(ctx.env)
+    return {name: value for name, value in ctx.env.items() if name not in CREDENTIALS}
+
+
+def _with_credentials(forms: list[bytes], ctx: Context) -> list[bytes]:
+    """`forms` and every form of Sigillo's own credentials, longest first: the token in use
+    (from the environment or the config file) and SIGILLO_TOKEN, whatever their kind, so a
+    child that finds one (`--keep-token`, the config file) cannot print it."""
+    from sigillo.cli.run.protected import all_forms
+
+    own = {ctx.resolved.token or "", *(ctx.env.get(name, "") for name in CREDENTIALS)}
+    extra = all_forms(sorted(token for token in own if len(token) >= 4))
+    return sorted(dict.fromkeys([*forms, *extra]), key=len, reverse=True)
 
 
 def _short_note(names: list[str]) -> str:
