@@ -116,10 +116,12 @@ def test_lines_of_a_multi_line_secret_are_protected_by_the_likely_secret_rule_on
     value = f"user: admin\npassword: hunter2\ntoken: {token}\n{uuid}\r\nurl: {URL}"
     # innocent lines (and `password: hunter2`, which the rule does not see) are not
     # protected on their own: a line of configuration would mask innocent text everywhere
+    # (the token is also a part of its own: a likely-secret run, section 1 rule 5)
     assert select_protected({"CONF": value}).values == [
         value,
         f"token: {token}",
         uuid,
+        token,
         "Sup3rS3cret",
     ]
 

@@ -18,7 +18,7 @@ import string
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 import pytest
 
@@ -342,9 +342,6 @@ def test_encoded_forms_are_kept_only_when_different_and_at_least_8_bytes() -> No
         (TOKEN, TOKEN[::-1].encode()),
         (TOKEN, TOKEN.upper().encode()),
         (TOKEN, TOKEN.encode().hex()[:30].encode() + TOKEN.encode().hex()[30:].upper().encode()),
-        ("a b " + TOKEN, quote_plus("a b " + TOKEN).encode()),  # space as +
-        ("é " + TOKEN, json.dumps("é " + TOKEN).replace("\\u00e9", "\\u00E9").encode()),
-        ("é/" + TOKEN, json.dumps("é/" + TOKEN).replace("/", "\\/").encode()),
     ],
 )
 def test_encodings_outside_the_documented_set_are_not_masked(value: str, encoded: bytes) -> None:
