@@ -382,10 +382,13 @@ class Terminal:
 KEYS = {"SIGINT": b"\x03", "SIGQUIT": b"\x1c"}
 
 
+@pytest.mark.parametrize("redact", [False, True], ids=["inherited", "own-pty"])
 @pytest.mark.parametrize("name", ["SIGINT", "SIGQUIT", "SIGTERM", "SIGHUP"])
-def test_signal_reaches_child_once_in_a_terminal(name: str, tmp_path: Path) -> None:
+def test_signal_reaches_child_once_in_a_terminal(name: str, redact: bool, tmp_path: Path) -> None:
+    """Streams inherited (nothing to redact), or the child's own PTY as its controlling
+    terminal, where typed keys are bytes Sigillo relays and the PTY signals the child."""
     record = tmp_path / "record"
-    terminal = Terminal(python(RECORDER, str(record)), tmp_path, redact=False)
+    terminal = Terminal(python(RECORDER, str(record)), tmp_path, redact=redact)
     _wait_for(tmp_path / "record.ready", terminal.process)
     if name in KEYS:  # typed: the terminal signals its foreground process group
         os.write(terminal.controller, KEYS[name])
@@ -489,7 +492,8 @@ def test_ctrl_z_stops_the_job_and_fg_resumes_it(tmp_path: Path) -> None:
         (b"Stopped", b"fg\n"),  # the job list says so, then the prompt returns
         (b"ready> ", b""),
         (b"python", b"hello\n"),  # fg echoes the job's command line
-        (b"got-hello", b"exit\n"),
+        (b"got-hello", b""),
+        (b"ready> ", b"exit\n"),  # typed ahead before, it would be the child's
     ]:
         seen = terminal.wait_for(expected, after=seen)
         os.write(terminal.controller, keys)

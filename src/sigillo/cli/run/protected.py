@@ -237,7 +237,8 @@ def protected_forms(value: str) -> list[bytes]:
     middle of it or at its end with and without padding), lowercase and uppercase hex,
     percent-encoding (as quote(safe='') writes it, with upper and lower case digits) and JSON
     escaping (ensure_ascii True and False), then its quoted forms (_quoted_forms: shells,
-    Python, Node, more URL and JSON encoders). An encoded form is kept when it differs from
+    Python, Node, more URL and JSON encoders), and for a value with line feeds the form a
+    pseudo-terminal writes (each LF as CR LF). An encoded form is kept when it differs from
     the value and is at least 8 bytes long. Lines of a multi-line value are not included:
     select_protected lists the protected ones as values of their own."""
     raw = _utf8(value)
@@ -251,6 +252,8 @@ def protected_forms(value: str) -> list[bytes]:
     for ascii_only in (True, False):
         derived.append(_utf8(json.dumps(value, ensure_ascii=ascii_only)[1:-1]))
     derived += _quoted_forms(value, raw)
+    if b"\n" in raw:  # as a terminal shows it: its line discipline writes LF as CR LF
+        derived.append(raw.replace(b"\n", b"\r\n"))
     kept = [raw, *(form for form in derived if form != raw and len(form) >= MIN_DERIVED_FORM)]
     return sorted(_unique(kept), key=len, reverse=True)
 

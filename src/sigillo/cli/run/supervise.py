@@ -6,47 +6,72 @@ API
 `run_child(argv, env, redactors)` runs `argv` exactly as given with environment `env` and
 returns the exit status for Sigillo: the child's own code, 128+N when signal N killed it.
 A command that cannot be started raises `ChildError` (exit code 127 when not found, 126
-when not executable); a redaction failure raises `ChildError` (exit code 1) after output has
-stopped and the child has been terminated; output never falls back to raw. `redactors` makes
-one redactor per stream (anything shaped like `RedactorLike`); `None` means nothing to redact,
-and then stdout and stderr are inherited directly: no PTY, no pipe. stdin is always
-inherited. `shell_command(command, env)` is the argv for `--command`.
+when not executable); so does a closed stdin, stdout or stderr of Sigillo's (`>&-`; exit
+code 1: the child must not inherit whatever Sigillo opened in that slot since); a redaction
+failure raises `ChildError` (exit code 1) after output has stopped and the child has been
+terminated; output never falls back to raw. `redactors` makes one redactor per output
+stream (anything shaped like `RedactorLike`); `None` means nothing to redact, and then
+stdin, stdout and stderr are inherited directly: no PTY, no pipe. `shell_command(command,
+env)` is the argv for `--command`.
+
+Layout
+------
+* **One terminal** (stdin, stdout and stderr all the same terminal, the usual interactive
+  case): the child gets one PTY for all three, as its controlling terminal, in a session of
+  its own; Sigillo relays the terminal's input to it in raw mode (console.py). So writes to
+  `/dev/tty` and to fd 0 are redacted too, and pagers and editors get their keys.
+* **Otherwise** stdin is inherited, and stdout and stderr each get a PTY when Sigillo's
+  stream is a terminal, else a pipe (terminals.py); when both go to the same place (`2>&1`,
+  one file, one terminal: same device and inode, or same terminal device) they get one
+  PTY or pipe between them, read by one redactor, so a value written half to stdout and
+  half to stderr is still masked and the child's order of writes is kept.
 
 Output
 ------
-Each of stdout and stderr gets a PTY when Sigillo's own stream is a terminal, else a pipe
-(terminals.py). One anyio task per stream reads chunks of up to 64 KiB, feeds them to that
-stream's redactor and writes the result to Sigillo's stream at once (`os.write`, from a
-worker thread so a slow reader of one stream never holds up the other). After 50 ms without
-input, a held tail shorter than 4 bytes is released (`release_short_tail`) so prompts
-appear; at end of stream the redactor is flushed. EIO on a PTY is end of stream. When
-Sigillo's stream is closed (EPIPE, e.g. `| head -1`), Sigillo stops reading that stream and
-closes its end, so the child meets a closed pipe as it would without Sigillo.
+streams.py: one task per stream reads, redacts and writes out at once; a held tail shorter
+than 4 bytes is released after 50 ms of silence so prompts appear; when Sigillo's stream is
+closed or fails (EPIPE, `| head -1`; EIO, a terminal gone) Sigillo stops reading it and
+closes its end, so the child meets a closed pipe (or a hung-up terminal) as it would
+without Sigillo. Before Sigillo's job stops with the child's (Ctrl-Z), what the child wrote
+is written out first.
 
 Grandchildren: a backgrounded grandchild may keep the child's stdout or stderr open long
 after the child exits. Sigillo's descriptors are close-on-exec, so only the child's own end
 can leak to it; once the child has exited, each stream is read for at most `grace` seconds
 (0.5 by default) more, then what is readable at that moment (up to 1 MiB) is drained,
 flushed, and the stream is closed. So output the child wrote before exiting is never lost,
-and Sigillo never hangs on a daemon.
+and Sigillo never hangs on a daemon. The grandchild keeps running: its later writes fail
+(EPIPE and SIGPIPE on a pipe, EIO on a PTY). On the one-terminal layout the session's
+leader hands the PTY's foreground to itself before it exits, so they get no SIGHUP, but they
+lose their controlling terminal.
 
 Signals
 -------
-The child always runs in a process group of its own, and Sigillo forwards every SIGINT,
-SIGTERM, SIGHUP and SIGQUIT it receives to that group. For signals to arrive exactly once:
+Sigillo forwards every SIGINT, SIGTERM, SIGHUP and SIGQUIT it receives to the child's
+process group (on the one-terminal layout, the program's group in its own session). For
+signals to arrive exactly once:
 
-* with a controlling terminal whose foreground group is Sigillo's (an interactive shell),
-  the child's group is made the terminal's foreground group before the program starts
-  (`tcsetpgrp` between fork and exec) and Sigillo's group is made foreground again
-  afterwards. Keys such as Ctrl-C, Ctrl-\\ therefore signal only the child's group (once),
-  and Sigillo, now in the background, only receives what is sent to it deliberately
-  (`kill`), which it forwards (once). When the child stops on Ctrl-Z (or SIGTTIN/SIGTTOU),
-  Sigillo takes the terminal back and stops its own job, so the shell sees the job stopped;
-  on `fg` it hands the terminal back and continues the child.
-* without one (CI, containers, `setsid`), or when Sigillo runs in the background, nothing
-  but Sigillo's supervisor signals Sigillo, the child's group receives nothing else, and
-  forwarding gives exactly one delivery (a `kill` of Sigillo's process group also reaches
-  Sigillo alone).
+* on the one-terminal layout, keys are bytes relayed to the PTY, whose line discipline
+  signals the program's group (once); Sigillo itself only receives what is sent to it
+  deliberately (`kill`), which it forwards (once). When the program stops (Ctrl-Z), the
+  session leader stops, Sigillo restores its terminal and stops its own job, so the shell
+  sees the job stopped; when continued (`fg`, `bg`) it continues the leader, which continues
+  the program, and relays input again once it is in the foreground. Started in the
+  background (`sigillo run -- cat &`), it relays output but reads no keys until `fg`.
+* otherwise, the child runs in a process group of its own. With a controlling terminal
+  whose foreground group is Sigillo's (an interactive shell), the child's group is made the
+  terminal's foreground group before the program starts (`tcsetpgrp` between fork and exec)
+  and Sigillo's group is made foreground again afterwards. Keys such as Ctrl-C, Ctrl-\\
+  therefore signal only the child's group (once), and Sigillo, now in the background, only
+  receives what is sent to it deliberately, which it forwards (once). When the child stops
+  on Ctrl-Z (or SIGTTIN/SIGTTOU, e.g. reading the terminal while Sigillo's job is in the
+  background), Sigillo takes the terminal back and stops its own job with the same signal,
+  so the shell sees the job stopped; on `fg` (SIGCONT, and Sigillo's job in the foreground)
+  it hands the terminal to the child and continues it.
+* without a controlling terminal (CI, containers, `setsid`), or when Sigillo runs in the
+  background, nothing but Sigillo's supervisor signals Sigillo, the child's group receives
+  nothing else, and forwarding gives exactly one delivery (a `kill` of Sigillo's process
+  group also reaches Sigillo alone).
 
 Not covered: a supervisor that signals every process of a cgroup (systemd's default
 `KillMode=control-group`) reaches the child directly and through Sigillo; use
@@ -55,32 +80,32 @@ cannot tell such duplicates apart.
 
 Window size: a PTY's size is copied from Sigillo's terminal at start and kept in step: on
 SIGWINCH, and by a check every 0.2 s, since the terminal sends SIGWINCH to its foreground
-group (the child's) and not to Sigillo. After a change the child's group receives SIGWINCH.
+group (the child's) and not to Sigillo. After a change the child's group receives SIGWINCH
+(from Sigillo, or on the one-terminal layout from the PTY itself).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import math
 import os
-import select
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Protocol
 
 import anyio
-import anyio.to_thread
 
 from sigillo.cli.errors import CliError
+from sigillo.cli.run.console import JOB_STOPS, Console, open_console
+from sigillo.cli.run.streams import Output, RedactorLike
 from sigillo.cli.run.terminals import (
-    ChildStream,
     controlling_terminal,
     give_terminal,
+    is_foreground,
     new_foreground_group,
     open_child_stream,
+    same_destination,
     take_terminal,
 )
 
@@ -88,30 +113,11 @@ __all__ = ["SHELLS", "ChildError", "RedactorLike", "run_child", "shell_command"]
 
 SHELLS = ("bash", "dash", "fish", "zsh", "ksh", "csh", "tcsh")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-_JOB_STOPS = (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
-CHUNK = 1 << 20  # as large as the child's pipe (terminals.PIPE_BYTES)
-SILENCE = 0.05  # seconds without input before a short held tail is released
-SHORT_TAIL = 4  # bytes: a held tail shorter than this may be released after SILENCE
 GRACE = 0.5  # seconds a stream is still read after the child has exited
-DRAIN_LIMIT = 1024 * 1024  # bytes read at most once the grace period is over
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL when output redaction failed
-_SIZE_CHECK = 0.2  # seconds between checks of the terminal's window size
+_TERMINAL_CHECK = 0.2  # seconds between checks of the terminal's window size and foreground
 _CHILD_POLL = 0.5  # seconds: a fallback in case a SIGCHLD is missed
-
-
-class RedactorLike(Protocol):
-    """The streaming redactor of one output stream (cli/run/redaction.py)."""
-
-    @property
-    def held(self) -> int:
-        """How many bytes are held back (might still become a secret)."""
-        ...
-
-    def feed(self, data: bytes) -> bytes: ...
-
-    def flush(self) -> bytes: ...
-
-    def release_short_tail(self) -> bytes: ...
+_INPUT_RETRY = 0.01  # seconds between attempts to pass keys to a child that is not reading
 
 
 class ChildError(CliError):
@@ -149,14 +155,16 @@ def run_child(
     """
     if not argv:
         raise ValueError("argv must not be empty")
+    closed = _closed_stream(stdin_fd, stdout_fd, stderr_fd)
+    if closed is not None:
+        raise ChildError(
+            f"{closed} is closed: give sigillo run a {closed} (/dev/null instead of closing it)",
+            exit_code=1,
+        )
     supervisor = _Supervisor(
         list(argv), dict(env), redactors, (stdin_fd, stdout_fd, stderr_fd), grace
     )
     return anyio.run(supervisor.run)
-
-
-class _Stop(Exception):
-    """Sigillo's own stream is closed: stop reading the child's."""
 
 
 class _Supervisor:
@@ -173,56 +181,83 @@ class _Supervisor:
         self.redactors = redactors
         self.stdin_fd, self.stdout_fd, self.stderr_fd = fds
         self.grace = grace
-        self.streams: list[tuple[ChildStream, RedactorLike]] = []
-        self.terminal: int | None = None
-        self.pid = 0
+        self.output = Output(on_failure=self._output_failed)
+        self.console: Console | None = None  # the one-terminal layout
+        self.terminal: int | None = None  # otherwise, Sigillo's controlling terminal
+        self.pid = 0  # the process waited for: the child, or the console's session leader
+        self.group = 0  # the process group signals are forwarded to
         self.status: int | None = None  # the raw wait status, once the child has exited
-        self.deadline: float | None = None  # end of the grace period
-        self.failure: str | None = None
-        self.failed_at = 0.0
-        self.wakers: set[anyio.CancelScope] = set()
 
     # -- the whole run ----------------------------------------------------------------
 
     async def run(self) -> int:
         self.child_changed = anyio.Event()
+        self.resumed = anyio.Event()
         self.pumps_done = anyio.Event()
-        signals = (*FORWARDED, signal.SIGCHLD, signal.SIGWINCH)
+        signals = (*FORWARDED, signal.SIGCHLD, signal.SIGWINCH, signal.SIGCONT)
         # Handlers first: a signal arriving while the child starts is forwarded, not lost.
         with anyio.open_signal_receiver(*signals) as received:
             try:
                 self._spawn()
                 async with anyio.create_task_group() as tasks:
                     tasks.start_soon(self._relay_signals, received)
-                    if any(stream.is_pty for stream, _ in self.streams):
-                        tasks.start_soon(self._follow_window_size)
-                    tasks.start_soon(self._pump_all)
+                    if self.output.has_pty:
+                        tasks.start_soon(self._follow_terminal)
+                    relaying = anyio.CancelScope()
+                    if self.console is not None:
+                        tasks.start_soon(self._relay_input, self.console, relaying)
+                    tasks.start_soon(self.output.run, self.pumps_done)
                     self.status = await self._wait_child()
-                    self.deadline = anyio.current_time() + self.grace
-                    for scope in list(self.wakers):
-                        scope.cancel()
+                    relaying.cancel()  # keys typed from now on are the shell's
+                    self.output.finish_within(self.grace)
                     await self.pumps_done.wait()
                     tasks.cancel_scope.cancel()
             finally:
-                for stream, _ in self.streams:
-                    stream.close()
+                self.output.close()
+                if self.console is not None:
+                    self.console.close()  # the terminal's modes as they were
                 if self.terminal is not None:
-                    take_terminal(self.terminal, self.pid or None)
+                    if self.pid:
+                        take_terminal(self.terminal, self.pid)
                     os.close(self.terminal)
-        if self.failure is not None:
-            raise ChildError(self.failure, exit_code=1)
+        if self.output.failure is not None:
+            raise ChildError(self.output.failure, exit_code=1)
         assert self.status is not None
         code = os.waitstatus_to_exitcode(self.status)
         return 128 - code if code < 0 else code
 
     def _spawn(self) -> None:
         if self.redactors is not None:
-            for outer in (self.stdout_fd, self.stderr_fd):
-                self.streams.append((open_child_stream(outer), self.redactors()))
-        out = self.streams[0][0].child_fd if self.streams else self.stdout_fd
-        err = self.streams[1][0].child_fd if self.streams else self.stderr_fd
+            self.console = open_console(self.stdin_fd, self.stdout_fd, self.stderr_fd)
+        if self.console is not None:
+            self._spawn_in_console(self.console)
+        else:
+            self._spawn_with_streams()
+
+    def _spawn_in_console(self, console: Console) -> None:
+        assert self.redactors is not None
+        self.output.add(console.output, self.redactors())
+        try:
+            console.start(self.argv, self.env)
+        except OSError as error:
+            raise _start_failure(self.argv[0], error) from None
+        self.pid, self.group = console.leader, console.program
+        console.enter_raw()
+
+    def _spawn_with_streams(self) -> None:
+        if self.redactors is not None:
+            outer = [self.stdout_fd]
+            if not same_destination(self.stdout_fd, self.stderr_fd):
+                outer.append(self.stderr_fd)
+            for fd in outer:
+                self.output.add(open_child_stream(fd), self.redactors())
+        streams = [stream for stream, _ in self.output.streams]
+        out = streams[0].child_fd if streams else self.stdout_fd
+        err = streams[-1].child_fd if streams else self.stderr_fd
         self.terminal = controlling_terminal()
         terminal = self.terminal
+        if terminal is not None and not is_foreground(terminal):
+            terminal = None  # in the background: the terminal is the shell's to give
         try:
             if terminal is not None:
                 process = subprocess.Popen(  # preexec_fn: before any thread
@@ -249,8 +284,8 @@ class _Supervisor:
         # Sigillo waits for the child itself (os.waitpid, for stops too); Popen is only used
         # to start it. Mark it as reaped so that it never warns about a running process.
         process.returncode = 0
-        self.pid = process.pid
-        for stream, _ in self.streams:
+        self.pid = self.group = process.pid
+        for stream in streams:
             stream.close_child_end()
 
     # -- the child ----------------------------------------------------------------------
@@ -262,29 +297,60 @@ class _Supervisor:
             if pid:
                 if not os.WIFSTOPPED(status):
                     return status
-                self._child_stopped(os.WSTOPSIG(status))
+                if os.WSTOPSIG(status) in (*JOB_STOPS, signal.SIGSTOP):
+                    await self.output.settle()
+                if self.console is not None:
+                    self._console_stopped(os.WSTOPSIG(status))
+                else:
+                    self._child_stopped(os.WSTOPSIG(status))
                 continue
-            if self.failure is not None and anyio.current_time() > self.failed_at + KILL_AFTER:
+            failed = self.output.failure is not None
+            if failed and anyio.current_time() > self.output.failed_at + KILL_AFTER:
                 self._signal_child(signal.SIGKILL)
             with anyio.move_on_after(_CHILD_POLL):
                 await self.child_changed.wait()
 
+    def _output_failed(self) -> None:
+        self._signal_child(signal.SIGTERM)
+        self.child_changed.set()
+
     def _signal_child(self, signum: int) -> None:
         if self.status is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signum)
+                os.killpg(self.group, signum)
 
     def _child_stopped(self, signum: int) -> None:
-        """Ctrl-Z: the terminal stopped the child's group (job control)."""
-        if self.terminal is None or signum not in _JOB_STOPS:
+        """The terminal stopped the child's group (job control)."""
+        if self.terminal is None or signum not in JOB_STOPS:
             return  # stopped by someone's SIGSTOP: theirs to continue
-        take_terminal(self.terminal, self.pid)
-        os.killpg(os.getpgrp(), signal.SIGTSTP)  # stop our job, as the terminal would have
-        # ... continued (`fg` or `bg`): the terminal goes back to the child if it is ours.
-        with contextlib.suppress(OSError):
-            if os.tcgetpgrp(self.terminal) == os.getpgrp():
-                give_terminal(self.terminal, self.pid)
+        if signum != signal.SIGTSTP and is_foreground(self.terminal):
+            give_terminal(self.terminal, self.pid)  # it wanted the terminal, which is ours
+        else:
+            take_terminal(self.terminal, self.pid)
+            os.killpg(os.getpgrp(), signum)  # stop our job, as the terminal would have
+            # ... continued (`fg` or `bg`)
+            self._resume()
         self._signal_child(signal.SIGCONT)
+
+    def _console_stopped(self, signum: int) -> None:
+        """The session leader stopped: its program was stopped by job control (Ctrl-Z)."""
+        if signum != signal.SIGSTOP or self.console is None:
+            return
+        self.console.leave_raw()
+        os.killpg(os.getpgrp(), signal.SIGTSTP)  # stop our job; the shell sees it stopped
+        # ... continued (`fg` or `bg`; at once if our job is orphaned: nobody to continue it)
+        self._resume()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGCONT)  # the leader continues the program
+
+    def _resume(self) -> None:
+        """Sigillo was continued: in the foreground, the terminal is the child's again."""
+        if self.console is not None:
+            self.console.enter_raw(again=True)
+            self._sync_window_size()
+            self.resumed.set()
+        elif self.terminal is not None and self.status is None and is_foreground(self.terminal):
+            give_terminal(self.terminal, self.pid)
 
     async def _relay_signals(self, received: AsyncIterator[int]) -> None:
         async for signum in received:
@@ -292,97 +358,70 @@ class _Supervisor:
                 self.child_changed.set()
             elif signum == signal.SIGWINCH:
                 self._sync_window_size()
+            elif signum == signal.SIGCONT:
+                self._resume()
             else:
                 self._signal_child(signum)
 
-    async def _follow_window_size(self) -> None:
+    async def _follow_terminal(self) -> None:
         while True:
-            await anyio.sleep(_SIZE_CHECK)
+            await anyio.sleep(_TERMINAL_CHECK)
             self._sync_window_size()
+            if self.console is not None and not self.console.raw:
+                self.console.enter_raw()  # brought to the foreground without a SIGCONT
+                if self.console.raw:
+                    self.resumed.set()
 
     def _sync_window_size(self) -> None:
-        changed = [stream.sync_size() for stream, _ in self.streams]
-        if any(changed):
+        if self.output.sync_sizes() and self.console is None:  # a controlling PTY signals
             self._signal_child(signal.SIGWINCH)
 
-    # -- output -------------------------------------------------------------------------
+    async def _relay_input(self, console: Console, scope: anyio.CancelScope) -> None:
+        """The terminal's keys to the child's PTY, while Sigillo's job is in the
+        foreground (reading the terminal from the background would stop Sigillo), until
+        the child has exited."""
+        with scope:
+            await self._relay_keys(console)
 
-    async def _pump_all(self) -> None:
+    async def _relay_keys(self, console: Console) -> None:
+        while True:
+            if not console.foreground():
+                self.resumed = anyio.Event()
+                with anyio.move_on_after(_TERMINAL_CHECK):
+                    await self.resumed.wait()
+                continue
+            console.enter_raw()  # in the foreground since the last check
+            with anyio.move_on_after(_TERMINAL_CHECK):
+                await anyio.wait_readable(console.reader)
+            keys = console.read_input()
+            if keys is None:
+                continue
+            if not keys:
+                return  # the terminal is gone
+            pending: bytes | None = keys
+            while pending:
+                pending = console.write_input(pending)
+                if pending:
+                    await anyio.sleep(_INPUT_RETRY)
+            if pending is None:
+                return  # the PTY is closed: the child is gone
+
+
+def _closed_stream(stdin_fd: int, stdout_fd: int, stderr_fd: int) -> str | None:
+    """The name of a closed stream of Sigillo's. Python sets sys.__stdout__ to None when
+    fd 1 was closed at start; the descriptor may have been reused since."""
+    for name, fd, default, stream in (
+        ("stdin", stdin_fd, 0, sys.__stdin__),
+        ("stdout", stdout_fd, 1, sys.__stdout__),
+        ("stderr", stderr_fd, 2, sys.__stderr__),
+    ):
+        if fd == default and stream is None:
+            return name
         try:
-            with anyio.CancelScope() as self.pump_scope:
-                async with anyio.create_task_group() as pumps:
-                    for stream, redactor in self.streams:
-                        pumps.start_soon(self._pump, stream, redactor)
-        finally:
-            self.pumps_done.set()
-
-    async def _pump(self, stream: ChildStream, redactor: RedactorLike) -> None:
-        fd = stream.read_fd
-        os.set_blocking(fd, False)
-        try:
-            while True:
-                data = _read(fd)
-                if data is None:  # nothing to read now
-                    if await self._readable(fd, redactor):
-                        continue
-                    if self.deadline is not None and anyio.current_time() >= self.deadline:
-                        await self._emit(stream, self._redact(redactor.feed, _drain(fd)))
-                        break
-                    if 0 < redactor.held < SHORT_TAIL:
-                        await self._emit(stream, self._redact(redactor.release_short_tail))
-                    continue
-                if not data:
-                    break
-                await self._emit(stream, self._redact(redactor.feed, data))
-            await self._emit(stream, self._redact(redactor.flush))
-        except _Stop:
-            pass
-        finally:
-            stream.close()
-
-    async def _readable(self, fd: int, redactor: RedactorLike) -> bool:
-        """Wait until `fd` is readable (True), or a short tail has been held for SILENCE,
-        the grace period is over, or the child exits (False)."""
-        timeout = SILENCE if 0 < redactor.held < SHORT_TAIL else math.inf
-        if self.deadline is not None:
-            timeout = min(timeout, max(0.0, self.deadline - anyio.current_time()))
-        if timeout <= 0:
-            return False
-        with anyio.move_on_after(timeout) as scope:
-            self.wakers.add(scope)
-            try:
-                await anyio.wait_readable(fd)
-            finally:
-                self.wakers.discard(scope)
-        return not scope.cancel_called
-
-    def _redact(self, step: Callable[..., bytes], *data: bytes) -> bytes:
-        try:
-            return step(*data)
-        except Exception as error:
-            self._fail(f"output redaction failed ({type(error).__name__}); output stopped")
-            raise _Stop from None
-
-    def _fail(self, message: str) -> None:
-        """Fail closed: no more output of any stream; the child is terminated."""
-        if self.failure is None:
-            self.failure = message
-            self.failed_at = anyio.current_time()
-            self.pump_scope.cancel()
-            for stream, _ in self.streams:
-                stream.close()  # the child's next write fails instead of blocking
-            self._signal_child(signal.SIGTERM)
-            self.child_changed.set()
-
-    async def _emit(self, stream: ChildStream, data: bytes) -> None:
-        if not data:
-            return
-        if self.failure is not None:
-            raise _Stop
-        try:
-            await anyio.to_thread.run_sync(_write_all, stream.outer_fd, data)
-        except BrokenPipeError:
-            raise _Stop from None
+            os.fstat(fd)
+        except OSError:
+            return name
+    return None
 
 
 def _start_failure(program: str, error: OSError) -> ChildError:
@@ -391,37 +430,3 @@ def _start_failure(program: str, error: OSError) -> ChildError:
     if isinstance(error, PermissionError):
         return ChildError(f"permission denied: {program}", exit_code=126)
     return ChildError(f"cannot run {program}: {error.strerror or error}", exit_code=126)
-
-
-def _read(fd: int) -> bytes | None:
-    """A chunk; b"" at end of stream (EIO on a PTY included); None when none is ready."""
-    try:
-        return os.read(fd, CHUNK)
-    except BlockingIOError:
-        return None
-    except OSError as error:
-        if error.errno == errno.EIO:  #: every slave end of the PTY is closed
-            return b""
-        raise
-
-
-def _drain(fd: int) -> bytes:
-    """What is readable right now, up to DRAIN_LIMIT bytes."""
-    drained = bytearray()
-    while len(drained) < DRAIN_LIMIT:
-        chunk = _read(fd)
-        if not chunk:
-            break
-        drained += chunk
-    return bytes(drained)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:  # Sigillo's own stream is non-blocking: wait for room
-            select.select([], [fd], [])
-            continue
-        view = view[written:]

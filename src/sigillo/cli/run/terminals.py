@@ -3,11 +3,15 @@
 When Sigillo's own stream is a terminal the child gets a fresh pseudo-terminal for it, so
 `isatty()`, colours, progress bars and line buffering behave as without Sigillo; otherwise a
 plain pipe. Either way Sigillo keeps the reading end (close-on-exec, so grandchildren cannot
-hold it open) and hands the writing end to the child.
+hold it open) and hands the writing end to the child. When stdout and stderr go to the same
+place (`same_destination`: one file, pipe or terminal) the child gets one descriptor for
+both, so that one redactor sees the whole stream in the child's own order.
 
-The PTY is never anyone's controlling terminal (the child keeps Sigillo's session and only
-gets the slave as a descriptor), output post-processing (OPOST) is off so a line feed stays a
-line feed, and its window size follows the terminal it stands in for (`sync_size`).
+Such a PTY is never anyone's controlling terminal (the child keeps Sigillo's session and
+only gets the slave as a descriptor), output post-processing (OPOST) is off so a line feed
+stays a line feed, and its window size follows the terminal it stands in for
+(`sync_size`). When stdin is that terminal too, console.py gives the child one PTY for all
+three instead, as its controlling terminal.
 
 Also here: handing the controlling terminal's foreground to the child's process group and
 taking it back (`give_terminal`, `take_terminal`), used by the supervisor for signals.
@@ -29,8 +33,12 @@ __all__ = [
     "ChildStream",
     "controlling_terminal",
     "give_terminal",
+    "is_foreground",
     "new_foreground_group",
     "open_child_stream",
+    "same_destination",
+    "same_terminal",
+    "sigttou_blocked",
     "take_terminal",
     "window_size",
 ]
@@ -121,24 +129,54 @@ def _open_pty(outer_fd: int) -> ChildStream:
     return stream
 
 
+def same_destination(first: int, second: int) -> bool:
+    """True when output written to either descriptor ends up in the same place: the same
+    file, pipe or socket (device and inode), or the same terminal device."""
+    try:
+        one, other = os.fstat(first), os.fstat(second)
+    except OSError:
+        return False
+    if (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino):
+        return True
+    return (
+        stat.S_ISCHR(one.st_mode)
+        and stat.S_ISCHR(other.st_mode)
+        and one.st_rdev == other.st_rdev
+        and os.isatty(first)
+    )
+
+
+def same_terminal(*fds: int) -> bool:
+    """True when every one of `fds` is a terminal, and the same one."""
+    return all(os.isatty(fd) for fd in fds) and all(same_destination(fds[0], fd) for fd in fds)
+
+
 def controlling_terminal() -> int | None:
-    """Sigillo's controlling terminal (close-on-exec) when Sigillo's process group is its
-    foreground group, i.e. when keys typed there (Ctrl-C) signal Sigillo; else None."""
+    """Sigillo's controlling terminal (close-on-exec), whether Sigillo's job is its
+    foreground (`is_foreground`) or not; None without one (CI, containers, `setsid`)."""
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        if os.tcgetpgrp(fd) == os.getpgrp():
-            return fd
+        os.tcgetpgrp(fd)
     except OSError:
-        pass
-    os.close(fd)
-    return None
+        os.close(fd)
+        return None
+    return fd
+
+
+def is_foreground(terminal_fd: int) -> bool:
+    """True when Sigillo's process group is the terminal's foreground group, i.e. when keys
+    typed there (Ctrl-C) signal Sigillo, and it may read the terminal."""
+    try:
+        return os.tcgetpgrp(terminal_fd) == os.getpgrp()
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
-def _sigttou_blocked() -> Iterator[None]:
+def sigttou_blocked() -> Iterator[None]:
     """`tcsetpgrp` from a background process group would stop us with SIGTTOU."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
     try:
@@ -149,7 +187,7 @@ def _sigttou_blocked() -> Iterator[None]:
 
 def give_terminal(terminal_fd: int, group: int) -> None:
     """Make `group` the terminal's foreground process group."""
-    with contextlib.suppress(OSError), _sigttou_blocked():
+    with contextlib.suppress(OSError), sigttou_blocked():
         os.tcsetpgrp(terminal_fd, group)
 
 
@@ -157,7 +195,7 @@ def new_foreground_group(terminal_fd: int) -> None:
     """Run in the child between fork and exec (`preexec_fn`): a process group of its own,
     made the terminal's foreground group before the program can touch the terminal."""
     os.setpgid(0, 0)
-    with _sigttou_blocked():
+    with sigttou_blocked():
         os.tcsetpgrp(terminal_fd, os.getpgrp())
 
 
@@ -165,6 +203,6 @@ def take_terminal(terminal_fd: int, from_group: int | None) -> None:
     """Make Sigillo's process group the foreground again, unless the terminal has moved on
     to a group other than `from_group` (a shell put the job in the background meanwhile).
     `from_group=None`: whatever group has it."""
-    with contextlib.suppress(OSError), _sigttou_blocked():
+    with contextlib.suppress(OSError), sigttou_blocked():
         if from_group is None or os.tcgetpgrp(terminal_fd) == from_group:
             os.tcsetpgrp(terminal_fd, os.getpgrp())
