@@ -163,15 +163,16 @@ async def world(api: Api, users: dict[str, dict[str, str]]) -> tuple[dict[str, s
         project.id, admin, name="x", access="read-write"
     )
     await tokens.revoke_token(project.id, revoked.id, admin)
-    soon = int(time.time() * 1000) + 50
+    # Far enough ahead to be in the future when created on a loaded machine; slept out below.
+    soon = int(time.time() * 1000) + 250
     _, expired_key = await tokens.create_token(
         project.id, admin, name="e", access="read-write", expires_at=soon
     )
-    await asyncio.sleep(0.06)
     invitation, invite_token = await api.services.access.create_invitation(org.id, admin)
     peer_id = (await actor_of(api, users["peer"])).id
     peer = next(m for m in await api.services.access.members(org.id, admin) if m.user_id == peer_id)
     code = await api.services.device.request("sigillo-cli", "", ip_address="127.0.0.1")
+    await asyncio.sleep(max(0.0, soon / 1000 - time.time()) + 0.01)  # the token has expired
     values = {
         "org_id": org.id,
         "project_id": project.id,

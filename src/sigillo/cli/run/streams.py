@@ -122,6 +122,8 @@ class Output:
         os.set_blocking(fd, False)
         try:
             while True:
+                if self.failure is not None:  # another stream failed and closed every fd
+                    raise _Stop
                 data = read_chunk(fd)
                 if data is None:  # nothing to read now
                     if await self._readable(fd, redactor):
