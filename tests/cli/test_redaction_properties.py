@@ -131,7 +131,8 @@ def test_secret_values_and_their_encodings_in_random_text(
     parts = data.draw(st.lists(noise | st.sampled_from(forms), max_size=10))
     text = b"".join(parts)
     output = streamed(Redactor(forms), data.draw(cut(text)))
-    assert output == reference(text, forms)
+    if b"\x1b" not in text and b"\x07" not in text:  # else see test_redaction_escapes.py
+        assert output == reference(text, forms)
     assert leaks(output, forms) == []
 
 
