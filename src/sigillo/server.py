@@ -46,6 +46,7 @@ from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.migrate import migrate
+from sigillo.web.api_docs import ApiDocsPage
 from sigillo.web.routes import WEB_ROUTES, template_config
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "open_services", "serve"]
@@ -125,7 +126,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         ),
         guards=[rate_limited],
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(ApiDocsPage()),
         template_config=template_config(),
         middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings))],
         logging_config=None,  # the process configures logging once (server_commands)

@@ -50,7 +50,7 @@ async def test_the_docs_page_is_served(api: Api) -> None:
     response = await api.client.get("/api/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
-    assert "swagger-ui" in response.text
+    assert "swagger-ui" in response.text  # the vendored page: tests/web/test_api_docs.py
 
 
 @pytest.mark.asyncio

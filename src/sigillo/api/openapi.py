@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OAuthFlow,
@@ -46,7 +46,9 @@ __all__ = [
 ]
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(*pages: OpenAPIRenderPlugin) -> OpenAPIConfig:
+    """The document's configuration; `pages` render it for readers (the docs page, which
+    the web layer makes)."""
     return OpenAPIConfig(
         title="Sigillo API",
         version=__version__,
@@ -59,9 +61,7 @@ def openapi_config() -> OpenAPIConfig:
         path="/api",
         render_plugins=[
             JsonRenderPlugin(path=["/openapi.json", "/v0/openapi.json"]),
-            # The page loads Swagger UI from its CDN in the reader's browser; the server
-            # itself fetches nothing.
-            SwaggerRenderPlugin(path="/docs"),
+            *pages,
         ],
         components=Components(
             security_schemes={
