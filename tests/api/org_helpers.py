@@ -87,9 +87,13 @@ async def org(api: Api, name: str = "Ada", email: str | None = None) -> Org:
 async def join(
     api: Api, made: Org, name: str = "Mo", *, role: str = "member"
 ) -> tuple[dict[str, str], str]:
-    """A new user who joins the org through an invite link made and accepted over REST:
-    their headers and membership id."""
+    """A new user who joins the org through an invite link made and accepted over REST
+    (links admit members: an admin is promoted after joining): their headers and
+    membership id."""
     headers = await api.user(name)
-    invite = await ok(api, "POST", made.invitations, made.admin, {"role": role})
+    invite = await ok(api, "POST", made.invitations, made.admin, {})
     accepted = await ok(api, "POST", f"/invitations/{invite['token']}/accept", headers)
+    if role != "member":
+        path = f"{made.members}/{accepted['id']}"
+        await ok(api, "PATCH", path, made.admin, {"role": role})
     return headers, accepted["id"]

@@ -305,7 +305,7 @@ async def test_the_org_log_holds_members_projects_environments_and_secrets(api: 
 
     events = (await page(api, made.admin, org_events(made.org_id), limit=200))["events"]
     assert_newest_first(events)
-    assert [e["type"] for e in events[:8]] == [
+    assert [e["type"] for e in events[:9]] == [
         "member.removed",
         "environment.deleted",
         "member.role_changed",
@@ -313,9 +313,12 @@ async def test_the_org_log_holds_members_projects_environments_and_secrets(api: 
         "secret.set",
         "secret.set",
         "member.added",
+        "invitation.used",
         "invitation.created",
     ]
-    removed, deleted, promoted, read, set_b, set_a, added, _ = events[:8]
+    removed, deleted, promoted, read, set_b, set_a, added, used, created = events[:9]
+    assert used["invitationId"] == created["invitationId"]
+    assert (used["userId"], used["userName"]) == (member_id, "Member M")
     for entry in (removed, promoted, added):
         assert entry["membershipId"] == membership.id
         assert (entry["userId"], entry["userName"]) == (member_id, "Member M")

@@ -24,7 +24,7 @@ from tests.api.org_helpers import (
 
 DAY_MS = 24 * 3600 * 1000
 CREATE_KEYS = {"ok", "id", "url", "token", "role", "expiresAt"}
-ITEM_KEYS = {"id", "role", "createdBy", "createdAt", "expiresAt", "revokedAt"}
+ITEM_KEYS = {"id", "role", "createdBy", "createdAt", "expiresAt", "revokedAt", "usedBy"}
 VIEW_KEYS = {"orgId", "orgName", "inviterName", "role", "expiresAt"}
 UNUSED_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -58,8 +58,8 @@ async def test_an_admin_creates_a_link_shown_once(api: Api) -> None:
     assert len(token) >= 22  # at least 128 bits of URL-safe base64
     assert before + 7 * DAY_MS <= made_link["expiresAt"] <= after + 7 * DAY_MS
 
-    other = await create(api, made, {"role": "admin", "expiresInDays": 1})
-    assert other["role"] == "admin"
+    other = await create(api, made, {"role": "member", "expiresInDays": 1})
+    assert other["role"] == "member"
     assert other["token"] != token
     assert before + DAY_MS <= other["expiresAt"] <= int(time.time() * 1000) + DAY_MS
     longest = await create(api, made, {"expiresInDays": 30})
@@ -77,6 +77,7 @@ async def test_an_admin_creates_a_link_shown_once(api: Api) -> None:
         "createdAt": items[2]["createdAt"],
         "expiresAt": made_link["expiresAt"],
         "revokedAt": None,
+        "usedBy": [],
     }
     rows = await api.services.store.select(InvitationRow, "org_id", made.id)
     for secret in [token, other["token"], *(row.token_hash for row in rows)]:
@@ -87,7 +88,7 @@ async def test_an_admin_creates_a_link_shown_once(api: Api) -> None:
 @pytest.mark.asyncio
 async def test_anyone_holding_a_link_sees_what_it_offers(api: Api) -> None:
     made = await org(api, "Ada Lovelace")
-    link = await create(api, made, {"role": "admin", "expiresInDays": 3})
+    link = await create(api, made, {"expiresInDays": 3})
     for headers in ({}, {"Authorization": "Bearer nonsense"}):
         response = await send(api, "GET", f"/invitations/{link['token']}", headers)
         assert response.status_code == 200, response.text
@@ -96,17 +97,17 @@ async def test_anyone_holding_a_link_sees_what_it_offers(api: Api) -> None:
             "orgId": made.id,
             "orgName": "Acme Corp",
             "inviterName": "Ada Lovelace",
-            "role": "admin",
+            "role": "member",
             "expiresAt": link["expiresAt"],
         }
         assert set(response.json()) == VIEW_KEYS
 
 
 @pytest.mark.asyncio
-async def test_accepting_joins_once_with_the_links_role(api: Api) -> None:
+async def test_accepting_joins_once_as_a_member(api: Api) -> None:
     made = await org(api)
     member_link = await create(api, made)
-    admin_link = await create(api, made, {"role": "admin"})
+    other_link = await create(api, made)
     mo = await api.user("Mo")
     path = f"/invitations/{member_link['token']}/accept"
     joined = await ok(api, "POST", path, mo)
@@ -116,7 +117,7 @@ async def test_accepting_joins_once_with_the_links_role(api: Api) -> None:
     assert (await ok(api, "GET", f"/projects/{made.project}", mo))["id"] == made.project
     # again, or through another link: nothing changes (the role stays)
     assert await ok(api, "POST", path, mo) == joined
-    assert await ok(api, "POST", f"/invitations/{admin_link['token']}/accept", mo) == joined
+    assert await ok(api, "POST", f"/invitations/{other_link['token']}/accept", mo) == joined
     members = (await ok(api, "GET", made.members, made.admin))["members"]
     assert [(m["id"], m["role"]) for m in members] == [
         (made.admin_membership, "admin"),
@@ -124,8 +125,8 @@ async def test_accepting_joins_once_with_the_links_role(api: Api) -> None:
     ]
     # links are multi-use until they expire
     bo = await api.user("Bo")
-    bo_joined = await ok(api, "POST", f"/invitations/{admin_link['token']}/accept", bo)
-    assert bo_joined["role"] == "admin"
+    bo_joined = await ok(api, "POST", f"/invitations/{other_link['token']}/accept", bo)
+    assert bo_joined["role"] == "member"
     assert bo_joined["id"] != joined["id"]
 
 

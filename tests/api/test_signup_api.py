@@ -90,12 +90,12 @@ async def test_closed_sign_up_is_403_without_a_live_invitation(api: Api) -> None
 @pytest.mark.asyncio
 async def test_an_invitation_opens_sign_up_and_joins_its_org(api: Api) -> None:
     made = await org(api)
-    link = await ok(api, "POST", made.invitations, made.admin, {"role": "admin"})
+    link = await ok(api, "POST", made.invitations, made.admin, {})
     response = await send(api, "POST", SIGN_UP, {}, body(invitation=link["token"]))
     headers = assert_signed_in(response, "new@example.com", "New Person")
     assert (await ok(api, "GET", "/orgs", headers))["orgs"][0]["id"] == made.id
     me = await ok(api, "GET", "/me", headers)
-    assert me["orgs"] == [{"id": made.id, "name": "Acme Corp", "role": "admin"}]
+    assert me["orgs"] == [{"id": made.id, "name": "Acme Corp", "role": "member"}]
     assert me["user"]["id"] == response.json()["user"]["id"]
     assert (await ok(api, "GET", f"/projects/{made.project}", headers))["id"] == made.project
     assert await signs_in(api, "new@example.com")  # the password works from now on

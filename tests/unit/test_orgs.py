@@ -13,6 +13,7 @@ from sigillo.domain.events import (
     Event,
     InvitationCreated,
     InvitationRevoked,
+    InvitationUsed,
     MemberAdded,
     MemberRemoved,
     MemberRoleChanged,
@@ -21,11 +22,11 @@ from sigillo.domain.events import (
 )
 
 NOW = 1_000
+_COUNTER = itertools.count(1)
 
 
 def ids() -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"ID{next(counter)}"
+    return lambda: f"ID{next(_COUNTER)}"  # unique across runs, as a stream's ids are
 
 
 def run(
@@ -65,7 +66,10 @@ def test_invitations_admit_once_per_person_until_they_expire_or_are_revoked() ->
     [invitation_id] = state.invitations
     assert events == [InvitationCreated("O", invitation_id, "member", "hash1", NOW + 10)]
     state, joined = run(state, orgs.AcceptInvitation("hash1", "bob"))
-    assert joined == [MemberAdded("O", membership(state, "bob"), "bob", "member")]
+    assert joined == [
+        InvitationUsed("O", invitation_id, "bob"),
+        MemberAdded("O", membership(state, "bob"), "bob", "member"),
+    ]
     assert run(state, orgs.AcceptInvitation("hash1", "bob"))[1] == []  # already a member
     with pytest.raises(NotFound, match="invitation"):
         run(state, orgs.AcceptInvitation("hash1", "carol"), now=NOW + 10)  # expired
@@ -82,10 +86,37 @@ def test_invitation_expiry_and_role_are_checked() -> None:
         run(founded(), orgs.CreateInvitation("h", expires_at=NOW))
     with pytest.raises(InvalidInput, match="admin or member"):
         run(founded(), orgs.CreateInvitation("h", expires_at=NOW + 1, role="owner"))
-    state, _ = run(founded(), orgs.CreateInvitation("h", expires_at=NOW + 1, role="admin"))
-    assert run(state, orgs.AcceptInvitation("h", "bob"))[1] == [
-        MemberAdded("O", "ID1", "bob", "admin")
-    ]
+    with pytest.raises(InvalidInput, match="members only"):
+        run(founded(), orgs.CreateInvitation("h", expires_at=NOW + 1, role="admin"))
+    state, _ = run(founded(), orgs.CreateInvitation("h", expires_at=NOW + 1))
+    [invitation_id] = state.invitations
+    [used, added] = run(state, orgs.AcceptInvitation("h", "bob"))[1]
+    assert used == InvitationUsed("O", invitation_id, "bob")
+    assert isinstance(added, MemberAdded)
+    assert added.role == "member"
+
+
+def test_a_link_of_before_links_admitted_members_only_admits_nobody() -> None:
+    admin_link = InvitationCreated("O", "I", "admin", "h", NOW + 10)  # stored by an old version
+    state = orgs.evolve(founded(), admin_link)
+    with pytest.raises(NotFound, match="invitation"):
+        run(state, orgs.AcceptInvitation("h", "bob"))
+
+
+def test_a_removed_member_rejoins_only_through_a_link_made_after_the_removal() -> None:
+    state, _ = run(founded(), orgs.CreateInvitation("old", expires_at=NOW + 10))
+    state, _ = run(state, orgs.AcceptInvitation("old", "bob"))
+    state, _ = run(state, orgs.RemoveMember(membership(state, "bob")))
+    with pytest.raises(Forbidden, match="removed from this organization"):
+        run(state, orgs.AcceptInvitation("old", "bob"))
+    assert run(state, orgs.AcceptInvitation("old", "carol"))[1]  # others still may join
+    state, _ = run(state, orgs.CreateInvitation("new", expires_at=NOW + 10))
+    state, joined = run(state, orgs.AcceptInvitation("new", "bob"))
+    assert membership(state, "bob") is not None
+    assert len(joined) == 2
+    state, _ = run(state, orgs.RemoveMember(membership(state, "bob")))  # removed again
+    with pytest.raises(Forbidden, match="removed"):
+        run(state, orgs.AcceptInvitation("new", "bob"))
 
 
 def test_the_last_admin_can_be_neither_demoted_nor_removed() -> None:

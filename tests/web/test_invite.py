@@ -107,3 +107,25 @@ async def test_invite_sign_up_refuses_other_origins(web: Web) -> None:
         answer = await web.browser(**headers).post(f"/invite/{invite}/sign-up", form)
         assert answer.status_code == 403
     assert len(await web.services.access.members(org_id, admin.actor)) == 1
+
+
+async def test_a_removed_member_is_told_the_old_link_no_longer_admits_them(web: Web) -> None:
+    """Issue 13, item 3: removal blocks re-joining through any link made before it; the
+    Access tab says who used each link."""
+    admin = await web.signed_in(name="Ada Lovelace")
+    org_id, project_id = await org_with_project(web, admin)
+    _, invite = await web.services.access.create_invitation(org_id, admin.actor)
+    visitor = await web.signed_in(name="Mo Member")
+    assert location(await visitor.post(f"/invite/{invite}/accept", {})) == f"/dash/orgs/{org_id}"
+    access = text_of((await admin.get(f"/dash/projects/{project_id}/access")).text)
+    assert "used 1 time, by Mo Member" in access
+    [gone] = [
+        m
+        for m in await web.services.access.members(org_id, admin.actor)
+        if visitor.user and m.user_id == visitor.user.id
+    ]
+    await web.services.access.remove_member(org_id, gone.id, admin.actor)
+    again = await visitor.post(f"/invite/{invite}/accept", {})
+    assert again.status_code == 403
+    assert "You were removed from this organization after this link was made" in text_of(again.text)
+    assert await web.services.access.role(org_id, visitor.actor) is None

@@ -2,9 +2,11 @@
 
 Admins create, list and revoke an org's links. A link is `<origin>/invite/<token>`; the
 token is shown once, in the create answer (`Cache-Control: no-store`), and only its SHA-256
-is kept, so listings never hold it. Anyone holding a token may see what it offers, without
-a session; a signed-in user accepts it to join the org (again: nothing changes). Unknown,
-expired and revoked links all answer the same 404.
+is kept, so listings never hold it. Links admit members only (promote after joining); a
+listing says who joined through each. Anyone holding a token may see what it offers,
+without a session; a signed-in user accepts it to join the org (again: nothing changes).
+Unknown, expired and revoked links all answer the same 404; someone removed from the org
+after a link was made gets 403 from it (re-inviting them takes a new link).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sigillo.api.members import ORG
 from sigillo.domain.errors import NotFound, SigilloError
 from sigillo.domain.events import Role
 from sigillo.domain.projections.rows import InvitationRow
-from sigillo.services.access import INVITATION_DAYS
+from sigillo.services.access import INVITATION_DAYS, InvitationUse
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 
@@ -45,8 +47,13 @@ class InvitationGone(NotFound):
 
 
 class CreateInvitationBody(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    role: Literal["admin", "member"] = "member"
+    role: Literal["admin", "member"] = "member"  # "admin" is refused: 422 with the reason
     expires_in_days: Annotated[int, msgspec.Meta(ge=INVITATION_DAYS[0], le=INVITATION_DAYS[1])] = 7
+
+
+class InvitationUseItem(msgspec.Struct, rename="camel"):
+    user_id: str
+    at: int
 
 
 class InvitationItem(msgspec.Struct, rename="camel"):
@@ -56,6 +63,7 @@ class InvitationItem(msgspec.Struct, rename="camel"):
     created_at: int
     expires_at: int
     revoked_at: int | None
+    used_by: list[InvitationUseItem]  # who joined through it, oldest first
 
 
 class InvitationList(msgspec.Struct):
@@ -86,10 +94,12 @@ def _role(stored: str) -> Role:
     return "admin" if stored == "admin" else "member"
 
 
-def _item(row: InvitationRow) -> InvitationItem:
+def _item(row: InvitationRow, uses: list[InvitationUse]) -> InvitationItem:
+    used_by = [InvitationUseItem(use.user_id, use.at) for use in uses]
     return InvitationItem(
-        row.id, _role(row.role), row.created_by, row.created_at, row.expires_at, row.revoked_at
-    )
+        row.id, _role(row.role), row.created_by, row.created_at, row.expires_at, row.revoked_at,
+        used_by,
+    )  # fmt: skip
 
 
 def _origin(request: Request, settings: Settings) -> str:  # type: ignore[type-arg]
@@ -129,9 +139,11 @@ async def list_invitations(
     session_principal: NamedDependency[Principal],
     services: NamedDependency[Services],
 ) -> InvitationList:
-    """Admins only. Newest first, revoked and expired links included; never a token."""
+    """Admins only. Newest first, revoked and expired links included, each with who joined
+    through it; never a token."""
     rows = await services.access.invitations(org_id, session_principal.actor)
-    return InvitationList([_item(row) for row in reversed(rows)])
+    uses = await services.access.invitation_uses(org_id, session_principal.actor)
+    return InvitationList([_item(row, uses.get(row.id, [])) for row in reversed(rows)])
 
 
 @delete(
@@ -172,7 +184,8 @@ async def accept_invitation(
     session_principal: NamedDependency[Principal],
     services: NamedDependency[Services],
 ) -> Accepted:
-    """Joins the link's org with the link's role; a member already is left as they are."""
+    """Joins the link's org as a member; a member already is left as they are. Someone
+    removed from the org after the link was made is refused (403): that takes a new link."""
     try:
         membership = await services.access.accept_invitation(token, session_principal.actor)
     except NotFound:

@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "InvitationCreated",
     "InvitationRevoked",
+    "InvitationUsed",
     "MemberAdded",
     "MemberRemoved",
     "MemberRoleChanged",
@@ -151,6 +152,14 @@ class InvitationRevoked(_Event, tag="invitation.revoked", frozen=True):
     invitation_id: str
 
 
+class InvitationUsed(_Event, tag="invitation.used", frozen=True):
+    """Someone joined through a link (their MemberAdded follows in the same append)."""
+
+    org_id: str
+    invitation_id: str
+    user_id: str
+
+
 class ProjectCreated(_Event, tag="project.created", frozen=True):
     project_id: str
     org_id: str
@@ -218,6 +227,7 @@ Event = (
     | MemberRemoved
     | InvitationCreated
     | InvitationRevoked
+    | InvitationUsed
     | ProjectCreated
     | ProjectRenamed
     | ProjectDeleted

@@ -2,8 +2,10 @@
 
 The rules that span members live here, decided on the org's stream under optimistic
 concurrency, so they hold when requests race: an org always keeps at least one admin;
-a user is a member at most once; an invitation admits only while it is unexpired and
-not revoked. Who may ask for a change (admins only, for most) is the services' policy.
+a user is a member at most once; an invitation admits only members, only while it is
+unexpired and not revoked, and never someone removed from the org after the link was
+made (re-inviting them takes a new link). Who may ask for a change (admins only, for most)
+is the services' policy.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sigillo.domain.events import (
     Event,
     InvitationCreated,
     InvitationRevoked,
+    InvitationUsed,
     MemberAdded,
     MemberRemoved,
     MemberRoleChanged,
@@ -28,6 +31,8 @@ from sigillo.domain.values import display_name
 
 __all__ = [
     "LAST_ADMIN",
+    "MEMBERS_ONLY",
+    "REMOVED",
     "ROLES",
     "AcceptInvitation",
     "ChangeRole",
@@ -47,6 +52,8 @@ __all__ = [
 ]
 
 LAST_ADMIN = "This organization needs at least one admin"
+MEMBERS_ONLY = "invite links admit members only: promote someone after they join"
+REMOVED = "you were removed from this organization: ask an admin for a new invite link"
 ROLES: tuple[Role, ...] = ("admin", "member")
 
 
@@ -60,6 +67,7 @@ class Invitation(msgspec.Struct, frozen=True):
     token_hash: str
     expires_at: int
     revoked: bool = False
+    serial: int = 0  # how many links the org had made before this one
 
 
 class OrgState(msgspec.Struct, frozen=True):
@@ -68,6 +76,9 @@ class OrgState(msgspec.Struct, frozen=True):
     deleted: bool = False
     members: dict[str, Member] = msgspec.field(default_factory=dict)  # by membership id
     invitations: dict[str, Invitation] = msgspec.field(default_factory=dict)
+    # user id -> how many links the org had made when that user was last removed: only a
+    # link made after that (serial >= it) admits them again
+    removed: dict[str, int] = msgspec.field(default_factory=dict)
 
     def membership_of(self, user_id: str) -> str | None:
         return next((mid for mid, m in self.members.items() if m.user_id == user_id), None)
@@ -136,10 +147,13 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         member = replace(state.members[event.membership_id], role=event.role)
         return replace(state, members={**state.members, event.membership_id: member})
     if isinstance(event, MemberRemoved):
+        gone = state.members.get(event.membership_id)
         members = {k: v for k, v in state.members.items() if k != event.membership_id}
-        return replace(state, members=members)
+        removed = {**state.removed, gone.user_id: len(state.invitations)} if gone else state.removed
+        return replace(state, members=members, removed=removed)
     if isinstance(event, InvitationCreated):
-        invitation = Invitation(event.role, event.token_hash, event.expires_at)
+        serial = len(state.invitations)
+        invitation = Invitation(event.role, event.token_hash, event.expires_at, serial=serial)
         return replace(state, invitations={**state.invitations, event.invitation_id: invitation})
     if isinstance(event, InvitationRevoked):
         revoked = replace(state.invitations[event.invitation_id], revoked=True)
@@ -180,6 +194,8 @@ def decide(
     if isinstance(command, DeleteOrg):
         return [OrgDeleted(org)]
     if isinstance(command, CreateInvitation):
+        if _role(command.role) != "member":
+            raise InvalidInput("role", MEMBERS_ONLY)
         if command.expires_at <= now:
             raise InvalidInput("expiresAt", "must be in the future")
         return [
@@ -211,14 +227,24 @@ def decide(
 def _accept(
     state: OrgState, command: AcceptInvitation, *, now: int, new_id: Callable[[], str]
 ) -> list[Event]:
-    invitation = next(
-        (i for i in state.invitations.values() if i.token_hash == command.token_hash), None
+    found = next(
+        ((k, i) for k, i in state.invitations.items() if i.token_hash == command.token_hash),
+        None,
     )
-    if invitation is None or invitation.revoked or invitation.expires_at <= now:
+    if found is None or found[1].revoked or found[1].expires_at <= now:
         raise NotFound("invitation")  # one answer for unknown, expired and revoked links
+    invitation_id, invitation = found
+    if invitation.role != "member":
+        raise NotFound("invitation")  # a link of before links admitted members only
     if state.membership_of(command.user_id) is not None:
         return []  # already a member: accepting again changes nothing
-    return [MemberAdded(state.org_id, new_id(), command.user_id, invitation.role)]
+    if invitation.serial < state.removed.get(command.user_id, 0):
+        raise Forbidden(REMOVED)
+    user = command.user_id
+    return [
+        InvitationUsed(state.org_id, invitation_id, user),
+        MemberAdded(state.org_id, new_id(), user, "member"),
+    ]
 
 
 def _role(role: str) -> Role:

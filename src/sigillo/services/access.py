@@ -14,7 +14,7 @@ import msgspec
 
 from sigillo.domain import orgs, projects
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
-from sigillo.domain.events import Actor, Event, Role
+from sigillo.domain.events import Actor, Event, InvitationRevoked, InvitationUsed, Role
 from sigillo.domain.projections.rows import (
     ApiTokenRow,
     InvitationRow,
@@ -24,10 +24,17 @@ from sigillo.domain.projections.rows import (
     UserRow,
 )
 from sigillo.domain.streams import org_stream, project_stream
+from sigillo.services.accounts import SYSTEM
 from sigillo.services.ports import Credentials, EventStore
 from sigillo.services.writing import Writer
 
-__all__ = ["INVITATION_DAYS", "INVITATION_LIFETIME_MS", "AccessService", "Invitee"]
+__all__ = [
+    "INVITATION_DAYS",
+    "INVITATION_LIFETIME_MS",
+    "AccessService",
+    "InvitationUse",
+    "Invitee",
+]
 
 DAY_MS = 24 * 3600 * 1000
 INVITATION_DAYS = (1, 30)  # the shortest and longest lifetime an invite link may be given
@@ -139,6 +146,35 @@ class AccessService:
     async def revoke_invitation(self, org_id: str, invitation_id: str, actor: Actor) -> None:
         await self._as_admin(org_id, orgs.RevokeInvitation(invitation_id), actor)
 
+    async def invitation_uses(self, org_id: str, actor: Actor) -> dict[str, list[InvitationUse]]:
+        """Who joined through each of the org's links, and when, oldest first (admins)."""
+        await self.require_admin(org_id, actor)
+        uses: dict[str, list[InvitationUse]] = {}
+        for recorded in await self._store.read_stream(org_stream(org_id)):
+            if isinstance(used := recorded.event, InvitationUsed):
+                use = InvitationUse(used.user_id, recorded.occurred_at)
+                uses.setdefault(used.invitation_id, []).append(use)
+        return uses
+
+    async def revoke_admin_links(self) -> int:
+        """An upgrade step, run as the server starts: links admit members only now, so the
+        live links of before that admit admins are revoked, in the log, by the system.
+        Idempotent, and safe with several servers starting at once. Returns how many."""
+        revoked = 0
+        admin_links = await self._store.select(InvitationRow, "role", "admin")
+        for org_id in sorted({i.org_id for i in admin_links if i.revoked_at is None}):
+
+            def decide(history: list[Event], org_id: str = org_id) -> list[Event]:
+                state = orgs.replay(history)
+                return [
+                    InvitationRevoked(org_id, invitation_id)
+                    for invitation_id, invitation in state.invitations.items()
+                    if invitation.role == "admin" and not invitation.revoked
+                ]
+
+            revoked += len(await self._writer.decide(org_stream(org_id), decide, SYSTEM))
+        return revoked
+
     async def invitation(self, token: str) -> Invitee:
         """What an invite link offers, for anyone holding it (no session needed). Unknown,
         expired and revoked links, and links of a deleted org, all answer
@@ -146,7 +182,9 @@ class AccessService:
         token_hash = self._credentials.hash_invite_token(token)
         found = await self._store.select(InvitationRow, "token_hash", token_hash)
         now = self._writer.clock.now()
-        live = [i for i in found if i.revoked_at is None and i.expires_at > now]
+        live = [
+            i for i in found if i.revoked_at is None and i.expires_at > now and i.role == "member"
+        ]
         org = await self._store.get(OrgRow, (live[0].org_id,)) if live else None
         if org is None:
             raise NotFound("invitation")
@@ -240,6 +278,13 @@ class AccessService:
             )
 
         await self._writer.decide(org_stream(org_id), decide, actor)
+
+
+class InvitationUse(msgspec.Struct, frozen=True):
+    """One join through an invite link: who, and when."""
+
+    user_id: str
+    at: int
 
 
 class Invitee(msgspec.Struct, frozen=True):

@@ -34,6 +34,7 @@ from sigillo.domain.events import (
     Event,
     InvitationCreated,
     InvitationRevoked,
+    InvitationUsed,
     MemberAdded,
     MemberRemoved,
     MemberRoleChanged,
@@ -431,6 +432,9 @@ async def _details(event: Event, names: _Names, memberships: dict[str, str]) -> 
         }
     if isinstance(event, InvitationRevoked):
         return {"invitation_id": event.invitation_id}
+    if isinstance(event, InvitationUsed):
+        user = await names.user(event.user_id)
+        return {"invitation_id": event.invitation_id, "user_id": event.user_id, "user_name": user}
     if isinstance(event, TokenCreated):
         return {
             "token_id": event.token_id,

@@ -36,6 +36,16 @@ def _invalid(request: Request[Any, Any, Any]) -> Response[str]:
     return render(request, "auth/invite_invalid.html", status=404)
 
 
+def _removed(request: Request[Any, Any, Any]) -> Response[str]:
+    """Someone removed from the org after the link was made: it no longer admits them."""
+    context = {
+        "title": "Invitation No Longer Valid For You",
+        "reason": "You were removed from this organization after this link was made. "
+        "Ask an admin of the organization for a new invite link.",
+    }
+    return render(request, "auth/invite_invalid.html", context, status=403)
+
+
 def _page(
     request: Request[Any, Any, Any],
     token: PathText,
@@ -85,6 +95,8 @@ async def accept(
         membership = await services.access.accept_invitation(token, viewer.actor)
     except NotFound:
         return _invalid(request)
+    except Forbidden:
+        return _removed(request)
     return redirect(request, f"/dash/orgs/{membership.org_id}")
 
 

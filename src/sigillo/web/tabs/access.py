@@ -79,12 +79,14 @@ class MemberView:
 
 @dataclass(frozen=True, slots=True)
 class InviteView:
-    """A pending invite link, by who made it and when: its URL was shown once."""
+    """A pending invite link, by who made it and when (its URL was shown once), and who
+    joined through it."""
 
     id: str
     inviter: str
     created_at: int
     expires_at: int
+    used_by: list[str]
 
     @property
     def expires_on(self) -> str:
@@ -115,9 +117,14 @@ async def _invitations(
     now = int(time.time() * 1000)
     names = {m.membership.user_id: m.who for m in members}
     rows = await services.access.invitations(page.org.id, page.viewer.actor)
+    uses = await services.access.invitation_uses(page.org.id, page.viewer.actor)
     return [
         InviteView(
-            row.id, names.get(row.created_by, "a former member"), row.created_at, row.expires_at
+            row.id,
+            names.get(row.created_by, "a former member"),
+            row.created_at,
+            row.expires_at,
+            [names.get(use.user_id, "a former member") for use in uses.get(row.id, [])],
         )
         for row in reversed(rows)
         if row.revoked_at is None and row.expires_at > now
