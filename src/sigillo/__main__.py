@@ -35,6 +35,7 @@ ADMIN_EXAMPLES = {
     "rebuild-projections": "sigillo admin rebuild-projections --check   (then without --check)",
     "create-user": 'printf %s "$PASSWORD" | sigillo admin create-user ada@example.com '
     "--password-stdin",
+    "sign-in-failures": "sigillo admin sign-in-failures --email ada@example.com --limit 20",
 }
 
 
@@ -101,6 +102,14 @@ def parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", required=True, help="read the password from stdin"
     )
     _database_options(create_user)
+    failures = tasks.add_parser(
+        "sign-in-failures",
+        help="list failed sign-ins, newest first: time, client address, email hash",
+        **_examples("sign-in-failures"),
+    )
+    failures.add_argument("--email", help="only those for this email address (by its hash)")
+    failures.add_argument("--limit", type=int, default=100, help="at most this many [100]")
+    _database_options(failures)
     return root
 
 

@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from sigillo.api.allow import answer_options
+from sigillo.api.bodies import JsonDepthLimit
 from sigillo.api.errors import EXCEPTION_HANDLERS
 from sigillo.api.hosts import WILDCARD_BINDS, AllowedHosts, allowed_hosts
 from sigillo.api.openapi import document_errors, openapi_config
@@ -27,6 +28,7 @@ from sigillo.crypto import tokens
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.keys import load_keyring
 from sigillo.domain.errors import StartupError
+from sigillo.http.media import json_bodies_only
 from sigillo.services.access import AccessService
 from sigillo.services.accounts import AccountService
 from sigillo.services.audit import AuditService
@@ -52,6 +54,7 @@ from sigillo.web.routes import WEB_ROUTES, template_config
 __all__ = ["MAX_BODY_BYTES", "create_app", "open_services", "serve"]
 
 # Room for a bulk set of a hundred 64 KiB values, JSON-escaped; anything larger is a 413.
+# Dashboard forms have a far smaller cap of their own (sigillo.http.forms).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
@@ -67,7 +70,7 @@ async def open_services(settings: Settings) -> Services:
         raise
     store = SqlEventStore(database)
     writer = Writer(store, clock, ids)
-    return Services(
+    services = Services(
         store=store,
         accounts=AccountService(
             store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
@@ -89,6 +92,8 @@ async def open_services(settings: Settings) -> Services:
         ),
         close=database.close,
     )
+    await services.access.revoke_admin_links()  # an upgrade step: links admit members only
+    return services
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
@@ -121,14 +126,17 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         state=State(
-            {"rate_limits": RateLimits(settings.trusted_proxies)}
+            # settings: for code that has only the connection (sigillo.http.served)
+            {"rate_limits": RateLimits(settings.trusted_proxies), "settings": settings}
             | ({"services": services} if services else {})
         ),
-        guards=[rate_limited],
+        # JSON handlers read only `application/json` bodies (415 otherwise).
+        guards=[rate_limited, json_bodies_only],
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
         openapi_config=openapi_config(ApiDocsPage()),
         template_config=template_config(),
-        middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings))],
+        # the allowed hosts before routing; then the JSON depth limit on what is read
+        middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings)), JsonDepthLimit],
         logging_config=None,  # the process configures logging once (server_commands)
     )
     document_errors(app)

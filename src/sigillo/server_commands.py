@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "create-user":
             password = _password_from_stdin()
             return asyncio.run(_create_user(settings, args.email, args.name, password))
+        if args.task == "sign-in-failures":
+            return asyncio.run(_sign_in_failures(settings, args.email, args.limit))
         return asyncio.run(_rebuild(settings, check_only=args.check))
     except (StartupError, StorageUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -102,4 +104,24 @@ async def _create_user(settings: Settings, email: str, name: str | None, passwor
     finally:
         await services.close()
     print(f"created {user.email} ({user.id})")
+    return 0
+
+
+async def _sign_in_failures(settings: Settings, email: str | None, limit: int) -> int:
+    """The audit of failed sign-ins: one line each, `time  address  email-hash`. The email
+    was never stored; `--email` finds its entries by the same hash."""
+    from datetime import UTC, datetime
+
+    from sigillo.server import open_services
+
+    services = await open_services(settings)
+    try:
+        failures = await services.accounts.failed_sign_ins(
+            address=email, limit=max(1, min(limit, 10_000))
+        )
+    finally:
+        await services.close()
+    for failure in failures:
+        when = datetime.fromtimestamp(failure.at / 1000, tz=UTC).isoformat(timespec="seconds")
+        print(f"{when}  {failure.ip_address or '-'}  {failure.email_hash}")
     return 0

@@ -3,6 +3,7 @@ believed only from a trusted proxy (security.md promise 9)."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,13 @@ from sigillo.settings import Settings
 from tests.api.conftest import Api
 
 SIGN_IN = "/api/auth/sign-in/email"
-WRONG = {"email": "nobody@example.com", "password": "wrong password"}
+_guesses = itertools.count()
+
+
+def wrong() -> dict[str, str]:
+    """A wrong sign-in for an email of its own: these tests count per client address, and
+    each email has its own per-account limit too (tests/api/test_hardening_limits.py)."""
+    return {"email": f"nobody{next(_guesses)}@example.com", "password": "wrong password"}
 
 
 def client(api: Api, peer: str, settings: Settings) -> httpx.AsyncClient:
@@ -37,9 +44,9 @@ async def test_the_eleventh_sign_in_in_a_minute_is_refused_with_retry_after(
     api: Api, tmp_path: Path, database_url: str
 ) -> None:
     async with client(api, "203.0.113.7", settings_for(tmp_path, database_url)) as c:
-        statuses = [(await c.post(SIGN_IN, json=WRONG)).status_code for _ in range(10)]
+        statuses = [(await c.post(SIGN_IN, json=wrong())).status_code for _ in range(10)]
         assert statuses == [401] * 10
-        refused = await c.post(SIGN_IN, json=WRONG)
+        refused = await c.post(SIGN_IN, json=wrong())
         assert (refused.status_code, refused.json()) == (429, {"error": "too many requests"})
         assert 1 <= int(refused.headers["retry-after"]) <= 6
         # Other routes are not limited.
@@ -59,9 +66,9 @@ async def test_clients_are_counted_apart_and_a_forged_forwarded_for_changes_noth
     first, second = peers.values()
     for n in range(10):
         forged = {"X-Forwarded-For": f"198.51.100.{n}"}
-        assert (await first.post(SIGN_IN, json=WRONG, headers=forged)).status_code == 401
-    assert (await first.post(SIGN_IN, json=WRONG)).status_code == 429
-    assert (await second.post(SIGN_IN, json=WRONG)).status_code == 401
+        assert (await first.post(SIGN_IN, json=wrong(), headers=forged)).status_code == 401
+    assert (await first.post(SIGN_IN, json=wrong())).status_code == 429
+    assert (await second.post(SIGN_IN, json=wrong())).status_code == 401
     for c in peers.values():
         await c.aclose()
 
@@ -75,10 +82,10 @@ async def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(
         # The client prepends a forged hop; the proxy appends the real one.
         for _ in range(10):
             headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
-            assert (await proxy.post(SIGN_IN, json=WRONG, headers=headers)).status_code == 401
-        spent = await proxy.post(SIGN_IN, json=WRONG, headers={"X-Forwarded-For": "203.0.113.9"})
+            assert (await proxy.post(SIGN_IN, json=wrong(), headers=headers)).status_code == 401
+        spent = await proxy.post(SIGN_IN, json=wrong(), headers={"X-Forwarded-For": "203.0.113.9"})
         assert spent.status_code == 429
-        other = await proxy.post(SIGN_IN, json=WRONG, headers={"X-Forwarded-For": "203.0.113.10"})
+        other = await proxy.post(SIGN_IN, json=wrong(), headers={"X-Forwarded-For": "203.0.113.10"})
         assert other.status_code == 401
 
 

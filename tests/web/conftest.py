@@ -22,9 +22,9 @@ import httpx
 import pytest_asyncio
 from litestar import Litestar
 
-from sigillo.api.auth import csrf_token
 from sigillo.domain.events import Actor
 from sigillo.domain.projections.rows import UserRow
+from sigillo.http.csrf import csrf_token
 from sigillo.server import create_app, open_services
 from sigillo.services.container import Services
 from sigillo.settings import Settings

@@ -92,8 +92,8 @@ async def test_the_sign_in_form_spends_the_apis_sign_in_budget(web: Web) -> None
     await web.account("Ada", "ada@example.com")
     browser = web.browser()
     budget = LIMITS["sign-in"].requests
-    for _ in range(budget):
-        answer = await browser.post("/login", {"email": "ada@example.com", "password": "nope"})
+    for n in range(budget):  # other emails: each email has its own limit too
+        answer = await browser.post("/login", {"email": f"ada{n}@example.com", "password": "no"})
         assert answer.status_code == 401
     limited = await browser.post("/login", {"email": "ada@example.com", "password": PASSWORD})
     assert limited.status_code == 429

@@ -34,9 +34,11 @@ __all__ = ["ROUTES"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 AUTHENTICATION_REQUIRED = {"error": "unauthorized", "error_description": "Authentication required"}
 
-ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Scope = Annotated[str, msgspec.Meta(max_length=1024)]
-Code = Annotated[str, msgspec.Meta(max_length=128)]
+# No NUL anywhere (PostgreSQL's text cannot hold one): refused as bad input, not a 500.
+NO_NUL = "^[^\\x00]*$"
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
+Scope = Annotated[str, msgspec.Meta(max_length=1024, pattern=NO_NUL)]
+Code = Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)]
 UserCode = Annotated[str, msgspec.Meta(max_length=32)]
 
 

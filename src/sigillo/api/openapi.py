@@ -132,6 +132,7 @@ _MEANING = {
     404: "Not found",
     409: "Conflict with the current state (a taken slug, the last admin, a concurrent write)",
     413: "Request body too large",
+    415: "Request body is not `application/json`",
     422: "Validation failed: `detail` names each field and rule, never the value",
     429: "Too many requests: wait `Retry-After` seconds",
     503: "The database is unreachable",
@@ -238,7 +239,7 @@ def _statuses(handler: HTTPRouteHandler, operation: Operation, method: str) -> l
     if operation.parameters or operation.request_body:
         codes.add(422)
     if operation.request_body:
-        codes.add(413)
+        codes |= {413, 415}
     if _AUTHENTICATED & set(handler.parsed_fn_signature.parameters):
         codes |= {401, 403}
         if method in _WRITES:

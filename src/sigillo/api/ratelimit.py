@@ -23,7 +23,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
-from sigillo.api.auth import credential
+from sigillo.http.credentials import credential
 
 __all__ = ["LIMITS", "Budget", "RateLimits", "client_address", "client_ip", "rate_limited"]
 

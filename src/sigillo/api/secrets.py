@@ -12,9 +12,12 @@ Which environment a request means (6.2):
   403 `token is read-only` [D15].
 
 Values only leave in the answers of GET one and download; both record a read first [D16]
-and are sent `Cache-Control: no-store`. Listing decrypts nothing and records nothing.
-`…/secrets/download` is a literal route and wins over `…/secrets/{name}` for GET; a secret
-named `download` is still deleted by DELETE `…/secrets/download` (section 16).
+and are sent `Cache-Control: no-store`. With the session cookie, both answer only this
+site's own pages (sigillo.http.origin.refuse_cross_site_reads): a link or a navigation
+from another site is a 403 before anything is read or recorded. Listing decrypts nothing
+and records nothing. `…/secrets/download` is a literal route and wins over
+`…/secrets/{name}` for GET; a secret named `download` is still deleted by DELETE
+`…/secrets/download` (section 16).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from sigillo.domain.events import SecretKindChanged
 from sigillo.domain.formats import DOWNLOAD_FORMATS, WITH_KINDS, render, render_with_kinds
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
+from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
 
 __all__ = ["ROUTES", "SecretsController"]
@@ -166,6 +170,7 @@ class SecretsController(Controller):
         "/download",
         operation_id="downloadSecrets",
         summary="Every live value, rendered in a download format",
+        guards=[refuse_cross_site_reads],
     )
     async def download(
         self,
@@ -200,7 +205,12 @@ class SecretsController(Controller):
             status_code=200,
         )
 
-    @get("/{name:str}", operation_id="getSecret", summary="Read one secret's value")
+    @get(
+        "/{name:str}",
+        operation_id="getSecret",
+        summary="Read one secret's value",
+        guards=[refuse_cross_site_reads],
+    )
     async def get_secret(
         self,
         project_id: PathId,

@@ -6,14 +6,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from sigillo.api.auth import SESSION_COOKIES, Principal, credential, csrf_token
+from sigillo.api.auth import Principal
 from sigillo.api.ratelimit import client_ip
 from sigillo.domain.projections.rows import UserRow
-from sigillo.services.accounts import ABSOLUTE_MS
+from sigillo.http.credentials import clear_session_cookies, credential, session_cookie
+from sigillo.http.csrf import csrf_token
+from sigillo.http.origin import refuse_cross_site
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 
@@ -33,11 +34,6 @@ def client_of(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
     return client_ip(request), request.headers.get("user-agent", "")
 
 
-def _secure(request: Request, settings: Settings) -> bool:  # type: ignore[type-arg]
-    public = settings.public_url or ""
-    return public.startswith("https://") or request.url.scheme == "https"
-
-
 def _user(user: UserRow) -> dict[str, str]:
     return {"id": user.id, "name": user.name, "email": user.email}
 
@@ -50,17 +46,9 @@ def signed_in(
 ) -> Response[dict[str, Any]]:
     """The answer to a successful sign-in (or sign-up): `{"token", "user", "csrfToken"}`
     and the session cookie, `HttpOnly`, `SameSite=Lax`, and `__Host-` + `Secure` over
-    HTTPS (security.md promise 9)."""
-    secure = _secure(request, settings)
-    cookie = Cookie(
-        key=SESSION_COOKIES[0] if secure else SESSION_COOKIES[1],
-        value=token,
-        path="/",
-        max_age=ABSOLUTE_MS // 1000,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-    )
+    HTTPS (security.md promise 9). Its callers refuse cross-site requests
+    (sigillo.http.origin.refuse_cross_site): no other site signs a browser in."""
+    cookie = session_cookie(request, token, settings)
     body = {"token": token, "user": _user(user), "csrfToken": csrf_token(token)}
     return Response(body, status_code=200, headers=NO_STORE, cookies=[cookie])
 
@@ -70,7 +58,8 @@ def signed_in(
     operation_id="signIn",
     summary="Sign in with email and password",
     status_code=200,
-    opt={"rate_limit": "sign-in", "errors": (401,)},
+    opt={"rate_limit": "sign-in", "errors": (401, 403)},
+    guards=[refuse_cross_site],
 )
 async def sign_in(
     request: Request,  # type: ignore[type-arg]
@@ -116,6 +105,5 @@ async def sign_out(
     token, _ = credential(request) or ("", "bearer")  # present: session_principal passed
     await services.accounts.sign_out(token)
     response = Response({"ok": True}, status_code=200, headers=NO_STORE)
-    for name in SESSION_COOKIES:
-        response.delete_cookie(name, path="/")
+    clear_session_cookies(response)
     return response

@@ -4,7 +4,8 @@ Sign-up is open only when the server allows it (`SIGILLO_ALLOW_SIGNUP=1`); other
 needs a live invitation, and the new account joins that org in the same request. First-run
 setup makes the first account with the one-time token the server logged at start, and only
 while no account exists. Both answer like sign-in: `{"token", "user", "csrfToken"}` and the
-session cookie.
+session cookie, and, like sign-in, refuse a request another site's page sent (403,
+sigillo.http.origin.refuse_cross_site).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sigillo.api.sessions import client_of, signed_in
 from sigillo.domain.errors import NotFound
 from sigillo.domain.events import Actor
 from sigillo.domain.projections.rows import UserRow
+from sigillo.http.origin import refuse_cross_site
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 
@@ -61,6 +63,7 @@ async def _session_for(
     summary="Create an account (open sign-up, or with an invitation)",
     status_code=200,
     opt={"rate_limit": "sign-up", "errors": (403, 404, 409)},
+    guards=[refuse_cross_site],
 )
 async def sign_up(
     request: Request,  # type: ignore[type-arg]
@@ -97,6 +100,7 @@ async def sign_up(
     summary="Create the first account with the setup token the server logged",
     status_code=200,
     opt={"rate_limit": "sign-up", "errors": (403, 409)},
+    guards=[refuse_cross_site],
 )
 async def setup(
     request: Request,  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ are presentation, left to the dashboard and the CLI.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
@@ -29,13 +29,17 @@ from sigillo.services.container import Services
 __all__ = ["ROUTES", "TokensController"]
 
 ENVIRONMENT_NOT_IN_PROJECT = "Environment not found in this project"
+# Epoch milliseconds up to the last of year 9999: any later number (2^63 and beyond would not
+# fit the database's 64-bit column) is refused as bad input, never a 500.
+MAX_EXPIRES_AT = 253_402_300_799_999
+ExpiresAt = Annotated[int, msgspec.Meta(ge=0, le=MAX_EXPIRES_AT)]
 
 
 class CreateToken(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     name: str
     environment_id: str | None = None  # id or slug of one of the project's environments
     access: Literal["read", "read-write"] = "read"
-    expires_at: int | None = None  # epoch milliseconds, in the future
+    expires_at: ExpiresAt | None = None  # epoch milliseconds, in the future
 
 
 def _listed(token: ApiTokenRow) -> dict[str, Any]:

@@ -8,6 +8,7 @@
     ├── Forbidden             the caller is known but may not do this (403)
     ├── Conflict              the request contradicts current state (409)
     │   └── ConcurrencyError  a stream moved past the version the writer expected
+    ├── TooManyAttempts       an account's sign-ins are backing off: retry after N seconds (429)
     ├── StorageUnavailable    the database cannot be reached or stayed busy (503)
     ├── DecryptionError       a stored value failed authentication: wrong place, key or bits (500)
     └── StartupError          the server cannot start safely (bad key, bad URL); exits non-zero
@@ -28,6 +29,7 @@ __all__ = [
     "SigilloError",
     "StartupError",
     "StorageUnavailable",
+    "TooManyAttempts",
     "Unauthorized",
 ]
 
@@ -71,6 +73,14 @@ class ConcurrencyError(Conflict):
         self.stream = stream
         self.expected = expected
         self.actual = actual
+
+
+class TooManyAttempts(SigilloError):
+    """Too many sign-ins for one account lately; `retry_after` is in whole seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many requests")
+        self.retry_after = retry_after
 
 
 class StorageUnavailable(SigilloError):

@@ -10,25 +10,37 @@ server allows it, else only with a live invitation) and first-run setup. While n
 exists, each server start issues a one-time setup token and logs its URL; the database
 keeps only the token's SHA-256, so every replica accepts any token a replica logged, and
 creating the first account through one of them voids them all.
+
+Password guessing (issue 13, finding 5). Besides the per-address rate limit of the HTTP
+layer, every sign-in counts against its email address (domain/sign_in.py): recorded before
+the password is checked, in the database, so every replica of one database shares the count,
+and kept when the password was wrong, which makes it the audit of failed sign-ins (a hash
+of the email, the client address, the time; never the email or the password). Argon2 never
+runs on the event loop (services/hashing.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Protocol
 
-from sigillo.domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from sigillo.domain.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthorized
 from sigillo.domain.events import Actor, UserRegistered
 from sigillo.domain.projections.access import EMAIL_TAKEN
 from sigillo.domain.projections.rows import UserRow
+from sigillo.domain.sign_in import RETENTION_MS, WINDOW_MS, sign_in_key, sign_in_wait
 from sigillo.domain.streams import user_stream
 from sigillo.domain.values import display_name, email
+from sigillo.services.hashing import off_loop
 from sigillo.services.ports import (
     AccountStore,
     Credentials,
     EventStore,
     PasswordHasher,
     SessionRecord,
+    SignInAttempt,
+    SignInLog,
 )
 from sigillo.services.writing import Writer
 
@@ -38,6 +50,7 @@ __all__ = [
     "SETUP_DONE",
     "SETUP_REFUSED",
     "SIGNUP_CLOSED",
+    "AccountRecords",
     "AccountService",
     "SetupTokenStore",
 ]
@@ -65,11 +78,15 @@ class SetupTokenStore(AccountStore, Protocol):
         ...
 
 
+class AccountRecords(SetupTokenStore, SignInLog, Protocol):
+    """Everything the account service keeps outside the log."""
+
+
 class AccountService:
     def __init__(
         self,
         store: EventStore,
-        accounts: SetupTokenStore,
+        accounts: AccountRecords,
         writer: Writer,
         passwords: PasswordHasher,
         credentials: Credentials,
@@ -91,7 +108,8 @@ class AccountService:
         if await self._store.select(UserRow, "email", normalized):
             raise Conflict(EMAIL_TAKEN)
         user_id = self._writer.ids()
-        await self._accounts.set_password(user_id, self._passwords.hash(password), self._now())
+        encoded = await off_loop(self._passwords.hash, password)
+        await self._accounts.set_password(user_id, encoded, self._now())
         event = UserRegistered(user_id, normalized, name)
         await self._writer.store.append(user_stream(user_id), 0, self._writer.new([event], actor))
         user = await self._store.get(UserRow, (user_id,))
@@ -107,20 +125,41 @@ class AccountService:
         user_agent: str = "",
         previous_token: str | None = None,
     ) -> tuple[str, SessionRecord, UserRow]:
-        """A new session for the right email and password: (token, session, user)."""
+        """A new session for the right email and password: (token, session, user).
+
+        Refused with TooManyAttempts (before any password is checked) while the email's
+        attempts are backing off, alike for an account and for an email no account has."""
+        attempt = SignInAttempt(self._writer.ids(), sign_in_key(address), ip_address, self._now())
+        wait = await self._accounts.begin_sign_in(
+            attempt,
+            lambda times: sign_in_wait(times, attempt.at),
+            since=attempt.at - WINDOW_MS,
+            purge_before=attempt.at - RETENTION_MS,
+        )
+        if wait is not None:
+            raise TooManyAttempts(max(1, math.ceil(wait / 1000)))
         user = await self._user_by_email(address)
         stored = await self._accounts.password_hash(user.id) if user else None
         if user is None or stored is None:
-            self._passwords.verify_dummy(password)  # the same work as a real check
+            await off_loop(self._passwords.verify_dummy, password)  # the same work
             raise Unauthorized(UNAUTHORIZED)
-        if not self._passwords.verify(password, stored):
+        if not await off_loop(self._passwords.verify, password, stored):
             raise Unauthorized(UNAUTHORIZED)
+        await self._accounts.forget_sign_in(attempt.id)  # not a failure: no longer counted
         if previous_token is not None:
             await self.sign_out(previous_token)
         token, session = await self.start_session(
             user, ip_address=ip_address, user_agent=user_agent
         )
         return token, session, user
+
+    async def failed_sign_ins(
+        self, *, address: str | None = None, limit: int = 100
+    ) -> list[SignInAttempt]:
+        """The audit of failed sign-ins, newest first: all, or those of one email address
+        (looked up by its hash; the email itself was never stored)."""
+        email_hash = sign_in_key(address) if address is not None else None
+        return await self._accounts.failed_sign_ins(email_hash=email_hash, limit=limit)
 
     async def start_session(
         self, user: UserRow, *, ip_address: str = "", user_agent: str = ""

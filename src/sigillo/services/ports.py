@@ -24,6 +24,8 @@ __all__ = [
     "PasswordHasher",
     "RebuildReport",
     "SessionRecord",
+    "SignInAttempt",
+    "SignInLog",
 ]
 
 
@@ -151,6 +153,45 @@ class AccountStore(Protocol):
     async def touch_session(self, session_id: str, at: int) -> None: ...
 
     async def end_session(self, session_id: str) -> None: ...
+
+
+class SignInAttempt(msgspec.Struct, frozen=True):
+    """A sign-in whose password is being, or was, checked: kept only when it failed. Never
+    the email (only `email_hash`, see domain/sign_in.py sign_in_key) nor the password."""
+
+    id: str
+    email_hash: str
+    ip_address: str
+    at: int
+
+
+class SignInLog(Protocol):
+    """Sign-in attempts per email hash: the per-account limit, shared by every replica of
+    one database, and the audit of failed sign-ins. An ordinary table, outside the log."""
+
+    async def begin_sign_in(
+        self,
+        attempt: SignInAttempt,
+        decide: Callable[[list[int]], int | None],
+        *,
+        since: int,
+        purge_before: int,
+    ) -> int | None:
+        """In one transaction no other writer interleaves with: read the times of the
+        attempts with `attempt.email_hash` at or after `since`, ask `decide` for a wait;
+        when it answers None store `attempt` (deleting attempts older than `purge_before`).
+        Answers `decide`'s answer."""
+        ...
+
+    async def forget_sign_in(self, attempt_id: str) -> None:
+        """Delete one attempt: its password was right."""
+        ...
+
+    async def failed_sign_ins(
+        self, *, email_hash: str | None = None, limit: int = 100
+    ) -> list[SignInAttempt]:
+        """The latest recorded attempts, newest first; only those of one hash when given."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -1,9 +1,11 @@
-"""Password hashes, sessions and first-run setup tokens (implements services.ports.AccountStore
-and services.accounts.SetupTokenStore)."""
+"""Password hashes, sessions, first-run setup tokens and sign-in attempts (implements
+services.ports.AccountStore, services.ports.SignInLog and services.accounts.SetupTokenStore)."""
 
 from __future__ import annotations
 
-from sigillo.services.ports import SessionRecord
+from collections.abc import Callable
+
+from sigillo.services.ports import SessionRecord, SignInAttempt
 from sigillo.store.database import Database
 
 __all__ = ["SqlAccountStore"]
@@ -85,3 +87,60 @@ class SqlAccountStore:
             if claimed:
                 await tx.execute("DELETE FROM setup_tokens")
         return bool(claimed)
+
+    # -- sign-in attempts (services.ports.SignInLog) ---------------------------------------
+
+    async def begin_sign_in(
+        self,
+        attempt: SignInAttempt,
+        decide: Callable[[list[int]], int | None],
+        *,
+        since: int,
+        purge_before: int,
+    ) -> int | None:
+        """Read, decide and store in the writer slot: of two racing attempts for one email,
+        the second sees the first (across replicas too, on one database)."""
+        async with self._db.writing() as tx:
+            rows = await tx.fetch(
+                "SELECT attempted_at FROM sign_in_failures "
+                "WHERE email_hash = $1 AND attempted_at >= $2",
+                attempt.email_hash,
+                since,
+            )
+            wait = decide([row[0] for row in rows])
+            if wait is None:
+                await tx.execute(
+                    "DELETE FROM sign_in_failures WHERE attempted_at < $1", purge_before
+                )
+                await tx.execute(
+                    "INSERT INTO sign_in_failures (id, email_hash, ip_address, attempted_at) "
+                    "VALUES ($1, $2, $3, $4)",
+                    attempt.id,
+                    attempt.email_hash,
+                    attempt.ip_address[:64],
+                    attempt.at,
+                )
+        return wait
+
+    async def forget_sign_in(self, attempt_id: str) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute("DELETE FROM sign_in_failures WHERE id = $1", attempt_id)
+
+    async def failed_sign_ins(
+        self, *, email_hash: str | None = None, limit: int = 100
+    ) -> list[SignInAttempt]:
+        columns = "id, email_hash, ip_address, attempted_at"
+        if email_hash is None:
+            rows = await self._db.fetch(
+                f"SELECT {columns} FROM sign_in_failures "
+                "ORDER BY attempted_at DESC, id DESC LIMIT $1",
+                limit,
+            )
+        else:
+            rows = await self._db.fetch(
+                f"SELECT {columns} FROM sign_in_failures WHERE email_hash = $1 "
+                "ORDER BY attempted_at DESC, id DESC LIMIT $2",
+                email_hash,
+                limit,
+            )
+        return [SignInAttempt(*row) for row in rows]

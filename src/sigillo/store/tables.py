@@ -35,6 +35,7 @@ __all__ = [
     "Projects",
     "Sessions",
     "SetupTokens",
+    "SignInFailures",
     "Users",
 ]
 
@@ -150,6 +151,16 @@ class SetupTokens(Table, tablename="setup_tokens"):
     created_at = BigInt()
 
 
+class SignInFailures(Table, tablename="sign_in_failures"):
+    """Failed sign-ins (and those in flight): the per-account limit and its audit. The email
+    only as a hash, never the password."""
+
+    id = Varchar(length=ID, primary_key=True)
+    email_hash = Varchar(length=64, index=True)
+    ip_address = Varchar(length=64)
+    attempted_at = BigInt(index=True)
+
+
 class DeviceCodes(Table, tablename="device_codes"):
     """Device authorizations in progress (RFC 8628); only the codes' SHA-256 are stored."""
 
@@ -250,6 +261,7 @@ TABLES: list[type[Table]] = [
     Passwords,
     Sessions,
     SetupTokens,
+    SignInFailures,
     DeviceCodes,
     Memberships,
     Invitations,

@@ -27,6 +27,7 @@ from sigillo.domain.errors import (
     StorageUnavailable,
     Unauthorized,
 )
+from sigillo.http.forms import FormTooLarge
 from sigillo.web.pages import redirect, render
 from sigillo.web.session import SignInRequired, login_url
 
@@ -107,6 +108,8 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any
     }
     status = error.status_code if 400 <= error.status_code < 600 else 500
     message = None
+    if isinstance(error, FormTooLarge):  # says which cap: size or number of fields
+        message = str(error.detail)
     if status == 429 and headers:
         wait = max(1, math.ceil(float(next(iter(headers.values())))))
         message = f"Too many attempts. Try again in {wait} seconds."

@@ -32,7 +32,8 @@ from litestar.enums import MediaType, ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from markupsafe import Markup, escape
 
-from sigillo.api.auth import credential, csrf_token
+from sigillo.http.credentials import credential
+from sigillo.http.csrf import csrf_token
 from sigillo.web.csrf import CSRF_FIELD
 
 __all__ = [

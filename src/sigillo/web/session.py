@@ -21,10 +21,11 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 
-from sigillo.api.auth import SESSION_COOKIES, credential, csrf_token
 from sigillo.domain.events import Actor
 from sigillo.domain.projections.rows import UserRow
-from sigillo.services.accounts import ABSOLUTE_MS
+from sigillo.http.credentials import clear_session_cookies, credential
+from sigillo.http.credentials import session_cookie as _session_cookie
+from sigillo.http.csrf import csrf_token
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 
@@ -122,27 +123,11 @@ def login_url(back_to: str) -> str:
     return "/login" if back_to == "/" else f"/login?redirect={quote(back_to, safe='')}"
 
 
-def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
-    """As sigillo.api.sessions decides it: HTTPS (the public URL's, or the request's)."""
-    public = settings.public_url or ""
-    return public.startswith("https://") or request.url.scheme == "https"
-
-
 def session_cookie(request: Request[Any, Any, Any], settings: Settings, token: str) -> Cookie:
-    """The cookie sigillo.api.sessions.signed_in sets: `HttpOnly`, `SameSite=Lax`, and
-    `__Host-` + `Secure` over HTTPS (security.md promise 9)."""
-    secure = _secure(request, settings)
-    return Cookie(
-        key=SESSION_COOKIES[0] if secure else SESSION_COOKIES[1],
-        value=token,
-        path="/",
-        max_age=ABSOLUTE_MS // 1000,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-    )
+    """The cookie sigillo.api.sessions.signed_in sets (sigillo.http.credentials):
+    `HttpOnly`, `SameSite=Lax`, and `__Host-` + `Secure` over HTTPS (security.md)."""
+    return _session_cookie(request, token, settings)
 
 
 def clear_session_cookie(response: Response[Any]) -> None:
-    for name in SESSION_COOKIES:
-        response.delete_cookie(name, path="/")
+    clear_session_cookies(response)

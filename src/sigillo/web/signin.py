@@ -3,7 +3,9 @@
 `/login` takes email and password; a signed-in visitor is sent on at once. The sign-in
 form spends the API's "sign-in" rate limit (the same budget per client as
 `POST /api/auth/sign-in/email`), and a wrong email or password gets the same answer after
-the same work. A session presented with the form is ended: the id rotates at sign-in.
+the same work. Both also share the per-account limit (services/accounts.py): while an
+email's sign-ins back off, the form answers 429 with `Retry-After`. A session presented
+with the form is ended: the id rotates at sign-in.
 `?redirect=` rides along in a hidden field and is checked again when used (safe_redirect).
 """
 
@@ -13,11 +15,12 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
 from litestar.types import ControllerRouterHandler
 
-from sigillo.api.auth import credential
 from sigillo.api.sessions import client_of
-from sigillo.domain.errors import Unauthorized
+from sigillo.domain.errors import TooManyAttempts, Unauthorized
+from sigillo.http.credentials import credential
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 from sigillo.web.forms import read_form
@@ -81,6 +84,9 @@ async def login(
     except Unauthorized:
         context = {"redirect": target, "email": form.text("email")[:254], "error": INVALID}
         return render(request, "auth/login.html", context, status=401)
+    except TooManyAttempts as backing_off:  # the account's limit, shared with the API
+        retry = {"Retry-After": str(backing_off.retry_after)}
+        raise TooManyRequestsException("too many requests", headers=retry) from None
     return signed_in_redirect(request, settings, token, target)
 
 

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
 
-from sigillo.api.auth import SESSION_COOKIES
+from sigillo.http.credentials import SESSION_COOKIES
 from tests.live_server import server
 
 __all__ = [

@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, Page, Route
 
 from tests.web.browser.harness import (
     DESKTOP,
