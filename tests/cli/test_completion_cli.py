@@ -86,7 +86,9 @@ def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
     # `-c dev` takes a value: `dev` is not mistaken for an action
     assert bash_complete(sigillo, "secrets -c dev g") == ["get"]
     assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download"]
-    assert bash_complete(sigillo, "admin ") == ["migrate", "rebuild-projections", "create-user"]
+    assert bash_complete(sigillo, "admin ") == [
+        "migrate", "rebuild-projections", "create-user", "sign-in-failures",
+    ]  # fmt: skip
 
 
 def test_bash_completes_options_of_the_current_command(sigillo: Sigillo) -> None:

@@ -12,7 +12,7 @@ import json
 import string
 from urllib.parse import quote
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sigillo.cli.run.redaction import (
@@ -109,6 +109,8 @@ def test_only_a_proper_prefix_of_a_form_is_held_back(
     data: st.DataObject, forms: list[bytes]
 ) -> None:
     text = data.draw(stream(forms))
+    # `held` counts the text of the tail; escape bytes are not text (test_redaction_escapes.py)
+    assume(b"\x1b" not in text and b"\x07" not in text)
     redactor = Redactor(forms)
     fed = b""
     for piece in data.draw(cut(text)):

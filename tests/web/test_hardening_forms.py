@@ -128,6 +128,7 @@ def test_a_made_up_cookie_with_a_huge_form_is_refused_fast_and_health_stays_up(
     body = b"a=1&" * (16 * 1024 * 1024 // 4)
     with running(database_url, tmp_path) as srv:
         with connect(srv.port) as sock:
+            started = time.monotonic()
             sock.sendall(srv.head("/logout", "made-up-session", len(body)))
             reader = Answer(sock)
             sent_at: list[float] = []
@@ -137,11 +138,11 @@ def test_a_made_up_cookie_with_a_huge_form_is_refused_fast_and_health_stays_up(
             # Sent (or refused): a server still parsing would not answer this for seconds.
             assert srv.health() == 200
             status, text = reader.result()
-        # The refusal came while the body was still being sent: nothing of it was parsed
-        # (more than the socket buffers hold: the server had to read it to let it through).
+        # 413 is decided on the declared length alone: nothing of the body was parsed. It
+        # comes at once (before the fix: 403 after 9-15 s of parsing); the bound is loose
+        # for a loaded machine, whether or not the sender had finished by then.
         assert reader.first_at is not None
-        assert sent_at
-        assert reader.first_at < sent_at[0]
+        assert reader.first_at - started < 5
         assert status == 413
         assert "This form is too large: at most 4 MiB can be sent at once." in text
         assert srv.health() == 200

@@ -47,7 +47,7 @@ class InvitationGone(NotFound):
 
 
 class CreateInvitationBody(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    role: Literal["admin", "member"] = "member"  # "admin" is refused: 422 with the reason
+    role: Literal["member"] = "member"  # links admit members: promote after joining
     expires_in_days: Annotated[int, msgspec.Meta(ge=INVITATION_DAYS[0], le=INVITATION_DAYS[1])] = 7
 
 
