@@ -116,7 +116,7 @@ rich = st.binary(min_size=1, max_size=24).map(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.data(), st.lists(rich, min_size=1, max_size=5))
 def test_escape_rich_output_in_any_chunks_with_pauses_never_shows_a_form_whole(
     data: st.DataObject, forms: list[bytes]

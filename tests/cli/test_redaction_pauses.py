@@ -62,7 +62,7 @@ forms = st.lists(
 noise = st.binary(max_size=10).map(lambda raw: bytes(b"xyz \n"[b % 5] for b in raw))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.data(), forms)
 def test_at_most_three_bytes_of_each_long_form_show_with_any_pauses(
     data: st.DataObject, short_and_long: list[bytes]

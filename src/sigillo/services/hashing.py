@@ -16,6 +16,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,8 +41,25 @@ def _executor() -> ProcessPoolExecutor:
         if _pool is None:
             # spawn: a fresh interpreter, never a fork of a process with database threads.
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=HASHING_WORKERS, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=HASHING_WORKERS,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: end when the server that made it is gone, however it ended (a
+    `kill -9` runs no exit handler, and a worker would otherwise wait for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _discard(broken: ProcessPoolExecutor) -> None:
