@@ -2,9 +2,9 @@
 
 SQLite: a template file migrated once, copied for each test. PostgreSQL: a template
 database migrated once, cloned with CREATE DATABASE … TEMPLATE for each test, and every
-database this run made is dropped at the end. Where PostgreSQL cannot be reached, its
-tests are skipped with a loud warning; with SIGILLO_REQUIRE_POSTGRES=1 (as in CI) the
-run fails instead.
+database this run made is dropped at the end, several at once. Where PostgreSQL cannot be
+reached, its tests are skipped with a loud warning; with SIGILLO_REQUIRE_POSTGRES=1 (as in
+CI) the run fails instead.
 """
 
 from __future__ import annotations
@@ -109,13 +109,22 @@ class Databases:
         return self._pg_template
 
     def drop_all(self) -> None:
+        """Drop every database this run made: the copies side by side, then the template.
+        Each DROP DATABASE waits for a checkpoint, and one checkpoint serves all the drops
+        waiting at once: one at a time, a worker's few hundred took about 50 s."""
         if self._pg_made:
-            asyncio.run(
-                _admin(
-                    *(
-                        f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'
-                        for n in reversed(self._pg_made)
-                    )
-                )
-            )
+            template = [self._pg_template] if self._pg_template in self._pg_made else []
+            copies = [name for name in self._pg_made if name not in template]
+            asyncio.run(_drop_side_by_side(copies))
+            asyncio.run(_drop_side_by_side(template))
         self._pg_made.clear()
+
+
+async def _drop_side_by_side(names: list[str], at_once: int = 8) -> None:
+    gate = asyncio.Semaphore(at_once)
+
+    async def drop(name: str) -> None:
+        async with gate:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    await asyncio.gather(*(drop(name) for name in names))
