@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from sigillo.cli.parser import add_commands, root_parser
+from sigillo.cli.parser import COMMANDS, add_commands, root_parser
 
 __all__ = ["main", "parser"]
 
@@ -39,6 +40,10 @@ ADMIN_EXAMPLES = {
 }
 
 
+# Every command's name; `server` and `admin` are built here, the client's in sigillo.cli.
+COMMAND_NAMES = frozenset((*COMMANDS, "server", "admin"))
+
+
 def _examples(name: str) -> dict[str, object]:
     return {
         "epilog": f"examples:\n  {ADMIN_EXAMPLES[name]}",
@@ -59,10 +64,23 @@ def _database_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command's, or, when `argv` (the arguments after the
+    program's name) starts with a command's name, that command's alone, since building
+    them all takes milliseconds at every start. Anything else (no command, an option, a
+    misspelled name) gets them all, for the help's list and the error's choices; the
+    completion scripts are rendered from the whole parser, `parser()`."""
     root, commands = root_parser(EXAMPLES)
-    add_commands(commands)
+    only = argv[0] if argv and argv[0] in COMMAND_NAMES else None
+    add_commands(commands, only)
+    if only in (None, "server"):
+        _server(commands)
+    if only in (None, "admin"):
+        _admin(commands)
+    return root
 
+
+def _server(commands: Any) -> None:
     server = commands.add_parser(
         "server",
         help="run the Sigillo server",
@@ -73,6 +91,8 @@ def parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, help="port to listen on [$SIGILLO_PORT, 8080]")
     _database_options(server)
 
+
+def _admin(commands: Any) -> None:
     admin = commands.add_parser(
         "admin", help="administer a server's database", **_examples("admin")
     )
@@ -110,13 +130,14 @@ def parser() -> argparse.ArgumentParser:
     failures.add_argument("--email", help="only those for this email address (by its hash)")
     failures.add_argument("--limit", type=int, default=100, help="at most this many [100]")
     _database_options(failures)
-    return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command_line = parser(argv)
+    args = command_line.parse_args(argv)
     if args.command is None:
-        parser().print_help()
+        command_line.print_help()
         return 0
     if args.command in ("server", "admin"):
         from sigillo.server_commands import run

@@ -8,11 +8,12 @@ sigillo.cli.commands, imported only when that command runs: `sigillo --version` 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from sigillo import __version__
 
-__all__ = ["FORMATS", "SHARED_DEFAULTS", "add_commands", "root_parser"]
+__all__ = ["COMMANDS", "FORMATS", "SHARED_DEFAULTS", "add_commands", "root_parser"]
 
 # Options shared by a command and its actions (`secrets -c dev get X` and `secrets get X
 # -c dev`) are left out of the namespace when not given, so that an action's parser does
@@ -106,25 +107,7 @@ def _json(command: argparse.ArgumentParser) -> None:
     )
 
 
-def add_commands(commands: Any) -> None:
-    _auth(commands)
-    _run(commands)
-    _secrets(commands)
-    _catalog(commands)
-    _tokens(commands)
-    completion = _command(
-        commands,
-        "completion",
-        "completion:script",
-        "print a shell completion script",
-        "sigillo completion bash > ~/.local/share/bash-completion/completions/sigillo",
-        'sigillo completion zsh > "${fpath[1]}/_sigillo"',
-        "sigillo completion fish > ~/.config/fish/completions/sigillo.fish",
-    )
-    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
-
-
-def _auth(commands: Any) -> None:
+def _login(commands: Any) -> None:
     login = _command(
         commands,
         "login",
@@ -137,6 +120,9 @@ def _auth(commands: Any) -> None:
     )
     login.add_argument("--scope", default="/", help="directory the login applies to [/]")
     login.add_argument("--no-browser", action="store_true", help="only print the URL")
+
+
+def _logout(commands: Any) -> None:
     logout = _command(
         commands,
         "logout",
@@ -146,10 +132,16 @@ def _auth(commands: Any) -> None:
         "sigillo logout --scope .",
     )
     logout.add_argument("--scope", default="/", help="directory whose record is removed [/]")
+
+
+def _me(commands: Any) -> None:
     me = _command(
         commands, "me", "auth:me", "show who you are and what this directory uses", "sigillo me"
     )
     _json(me)
+
+
+def _setup(commands: Any) -> None:
     setup = _command(
         commands,
         "setup",
@@ -352,7 +344,7 @@ def _kind(parser: Any, plain_help: str, *, required: bool = False) -> None:
     )
 
 
-def _catalog(commands: Any) -> None:
+def _orgs(commands: Any) -> None:
     orgs = _command(
         commands,
         "orgs",
@@ -373,6 +365,8 @@ def _catalog(commands: Any) -> None:
     create.add_argument("--name", required=True)
     _json(create)
 
+
+def _projects(commands: Any) -> None:
     projects = _command(
         commands,
         "projects",
@@ -424,6 +418,8 @@ def _catalog(commands: Any) -> None:
     delete.add_argument("-y", "--yes", action="store_true", help="do not ask on a terminal")
     _json(delete)
 
+
+def _environments(commands: Any) -> None:
     environments = _command(
         commands,
         "environments",
@@ -514,3 +510,41 @@ def _tokens(commands: Any) -> None:
     revoke.add_argument("id")
     _project(revoke)
     _json(revoke)
+
+
+def _completion(commands: Any) -> None:
+    completion = _command(
+        commands,
+        "completion",
+        "completion:script",
+        "print a shell completion script",
+        "sigillo completion bash > ~/.local/share/bash-completion/completions/sigillo",
+        'sigillo completion zsh > "${fpath[1]}/_sigillo"',
+        "sigillo completion fish > ~/.config/fish/completions/sigillo.fish",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+
+
+# Each command's builder, in the order `sigillo --help` lists them.
+COMMANDS: dict[str, Callable[[Any], None]] = {
+    "login": _login,
+    "logout": _logout,
+    "me": _me,
+    "setup": _setup,
+    "run": _run,
+    "secrets": _secrets,
+    "orgs": _orgs,
+    "projects": _projects,
+    "environments": _environments,
+    "tokens": _tokens,
+    "completion": _completion,
+}
+
+
+def add_commands(commands: Any, only: str | None = None) -> None:
+    """Add every command to `commands` (a root's subparsers), or only the one named `only`:
+    a command line needs the parser of its own command alone (building them all costs more
+    than parsing)."""
+    for name, build in COMMANDS.items():
+        if only is None or name == only:
+            build(commands)
