@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sigillo.cli.client import Response, path
 from sigillo.cli.context import Context
@@ -23,6 +24,7 @@ from sigillo.cli.output import printable
 
 __all__ = ["run"]
 
+T = TypeVar("T")
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXAMPLES = ("  sigillo run -- env", "  sigillo run --command 'echo $MY_SECRET'")
 
@@ -30,8 +32,6 @@ EXAMPLES = ("  sigillo run -- env", "  sigillo run --command 'echo $MY_SECRET'")
 def run(ctx: Context) -> int:
     if os.name != "posix":  # PTYs, process groups and POSIX signals (run/supervise.py)
         raise CliError("sigillo run needs Linux or macOS", "on Windows, run it under WSL")
-    from sigillo.cli.run import mounts
-
     args = ctx.args
     argv = list(args.argv[1:] if args.argv[:1] == ["--"] else args.argv)
     if args.shell_command is not None and argv:
@@ -39,17 +39,23 @@ def run(ctx: Context) -> int:
     if args.shell_command is None and not argv:
         raise CliError("command is required", *EXAMPLES)
     if args.mount:
+        from sigillo.cli.run import mounts
+
         mounts.check_format(args.mount_format)
         mounts.check_mode(args.mount_mode)
     both = [name for name in dict.fromkeys(args.show) if name in args.redact]
     if both:
         raise CliError(f"cannot both show and redact {', '.join(map(printable, both))}")
     environment = ctx.environment()
-    secrets, plain, as_json = _fetch(ctx, environment)
-    redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, secrets, plain)
-
+    # While the server answers, the modules the rest needs load (bench/run_bench.py times
+    # start-up). The child starts only once the secrets are here and the redactor is built.
+    fetching = _Started(_fetch, ctx, environment)
+    if not args.disable_redaction:
+        import sigillo.cli.run.redaction  # noqa: F401
     from sigillo.cli.run.supervise import run_child, shell_command
 
+    secrets, plain, as_json = fetching.result()
+    redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, secrets, plain)
     if args.shell_command is not None:
         argv = shell_command(args.shell_command, ctx.env)
     child_env = {**_without_credentials(ctx), **secrets, "SIGILLO": "1"}
@@ -65,6 +71,8 @@ def run(ctx: Context) -> int:
     previous = {number: signal.signal(number, _stop) for number in STOPPING}
     try:
         if args.mount:
+            from sigillo.cli.run import mounts
+
             mounts.sweep_stale(ctx.env)
             mount = mounts.Mount.create(args.mount, body, args.mount_mode, ctx.env)
         if short:
@@ -77,6 +85,30 @@ def run(ctx: Context) -> int:
             mount.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+class _Started(Generic[T]):
+    """`function(*args)` running in a thread of its own; `result()` waits for it and
+    returns its value or raises its exception, in the caller's thread."""
+
+    def __init__(self, function: Callable[..., T], *args: Any) -> None:
+        self._function, self._args = function, args
+        self._outcome: tuple[T | None, BaseException | None] = (None, None)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (self._function(*self._args), None)
+        except BaseException as error:  # given to the caller by result()
+            self._outcome = (None, error)
+
+    def result(self) -> T:
+        self._thread.join()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return cast(T, value)
 
 
 class _Stopped(Exception):

@@ -43,7 +43,6 @@ import signal
 import subprocess
 import termios
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sigillo.cli.run.terminals import (
@@ -60,19 +59,21 @@ INPUT_CHUNK = 4096
 _OPEN_MAX = max(256, min(os.sysconf("SC_OPEN_MAX"), 1 << 20))  # -1 when unlimited
 
 
-@dataclass
 class Console:
     """The child's PTY and the real terminal it stands in for. `output.read_fd` is the PTY's
     master (read for output, written with input), `output.outer_fd` Sigillo's stdout."""
 
-    terminal: int  # Sigillo's stdin: its modes are changed, its input relayed
-    output: ChildStream
-    reader: int  # the terminal's input, non-blocking (a descriptor of our own if we can)
-    own_reader: bool
-    saved: list[Any]  # the terminal's modes before raw mode
-    raw: bool = False
-    leader: int = 0  # the session leader's pid: the process Sigillo waits for
-    program: int = 0  # the program's pid, and its process group
+    def __init__(
+        self, *, terminal: int, output: ChildStream, reader: int, own_reader: bool, saved: list[Any]
+    ) -> None:
+        self.terminal = terminal  # Sigillo's stdin: its modes are changed, its input relayed
+        self.output = output
+        self.reader = reader  # the terminal's input, non-blocking (our own descriptor if we can)
+        self.own_reader = own_reader
+        self.saved = saved  # the terminal's modes before raw mode
+        self.raw = False
+        self.leader = 0  # the session leader's pid: the process Sigillo waits for
+        self.program = 0  # the program's pid, and its process group
 
     def start(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
         """Fork the session leader, which starts `argv`; OSError when it cannot start."""

@@ -1,35 +1,40 @@
 """The child's output under `sigillo run`: each stream read, redacted and written out, byte
 for byte (behaviour.md 12.3; docs/redaction.md sections 4 and 5; used by supervise.py).
 
-`Output` runs one anyio task per stream: it reads chunks of up to 1 MiB, feeds them to that
-stream's redactor and writes the result to Sigillo's stream at once (`os.write`, from a
-worker thread so a slow reader of one stream never holds up the other). After 50 ms without
-input, a held tail shorter than 4 bytes is released (`release_short_tail`) so prompts
-appear; at end of stream the redactor is flushed. EIO on a PTY is end of stream. When
-Sigillo's stream is closed or fails (EPIPE, e.g. `| head -1`; EIO, a terminal gone),
-Sigillo stops reading that stream and closes its end, so the child meets a closed pipe (or
-a hung-up terminal) as it would without Sigillo.
+`Output` runs one thread per stream (the standard library's, not an event loop: see
+supervise.py): it waits for input with `poll`, reads chunks of up to 1 MiB, feeds them to
+that stream's redactor and writes the result to Sigillo's stream at once with a plain
+blocking write, so a slow reader of one stream never holds up the other and no chunk waits
+for a scheduler. After 50 ms without input, a held tail shorter than 4 bytes is released
+(`release_short_tail`) so prompts appear; at end of stream the redactor is flushed. EIO on
+a PTY is end of stream. When Sigillo's stream is closed or fails (EPIPE, e.g. `| head -1`;
+EIO, a terminal gone), Sigillo stops reading that stream and closes its end, so the child
+meets a closed pipe (or a hung-up terminal) as it would without Sigillo.
 
 Once the child has exited (`finish_within`), each stream is read for at most `grace`
 seconds more, then what is readable at that moment (up to 1 MiB) is drained, flushed, and
 the stream is closed: a grandchild holding it open never makes Sigillo hang.
 
-A redactor that fails stops all output at once (failing closed): every stream is closed,
-so the child's next write fails instead of blocking, and `on_failure` is called for the
-supervisor to terminate the child. Output never falls back to raw.
+A redactor that fails stops all output at once (failing closed): every thread stops writing
+and closes its stream, so the child's next write fails instead of blocking, and `on_failure`
+is called for the supervisor to terminate the child. Output never falls back to raw.
+
+Each thread is woken from its `poll` through a pipe of its own (`_Waker`) when the child
+exits or output fails. Descriptors a thread may close are closed under `lock`, which the
+supervisor also holds while it writes keys to a PTY or resizes one, so that no descriptor
+is used after it was closed (and its number perhaps reused).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import math
 import os
 import select
+import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
-
-import anyio
-import anyio.to_thread
 
 from sigillo.cli.run.terminals import ChildStream
 
@@ -61,17 +66,42 @@ class _Stop(Exception):
     """Sigillo's own stream is closed, or output failed: stop reading the child's."""
 
 
+class _Waker:
+    """A pipe that interrupts one thread's `poll` (its read end is polled too)."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()  # close-on-exec
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):  # full (already woken) or closed
+            os.write(self.write_fd, b"!")
+
+    def drain(self) -> None:
+        with contextlib.suppress(OSError):
+            os.read(self.read_fd, 512)
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 class Output:
     """The child's output streams, each with its redactor (see the module docstring)."""
 
     def __init__(self, on_failure: Callable[[], None]) -> None:
         self.streams: list[tuple[ChildStream, RedactorLike]] = []
         self.on_failure = on_failure
-        self.deadline: float | None = None  # end of the grace period
+        self.deadline: float | None = None  # end of the grace period (time.monotonic)
         self.failure: str | None = None
         self.failed_at = 0.0
-        self.wakers: set[anyio.CancelScope] = set()
+        self.lock = threading.Lock()  # see the module docstring
         self.writing = 0  # writes to Sigillo's streams under way
+        self._wakers: list[_Waker] = []
+        self._threads: list[threading.Thread] = []
+        self._running = 0
 
     def add(self, stream: ChildStream, redactor: RedactorLike) -> None:
         self.streams.append((stream, redactor))
@@ -83,81 +113,122 @@ class Output:
     def sync_sizes(self) -> bool:
         """Copy the window size of Sigillo's terminal to every PTY; True when one changed."""
         changed = False
-        for stream, _ in self.streams:
-            changed = stream.sync_size() or changed
+        with self.lock:
+            for stream, _ in self.streams:
+                changed = stream.sync_size() or changed
         return changed
 
     def close(self) -> None:
-        for stream, _ in self.streams:
-            stream.close()
+        with self.lock:
+            for stream, _ in self.streams:
+                stream.close()
+        for waker in self._wakers:
+            waker.close()
 
-    async def run(self, done: anyio.Event) -> None:
-        """Pump every stream until each has ended; then set `done`."""
-        try:
-            with anyio.CancelScope() as self.scope:
-                async with anyio.create_task_group() as pumps:
-                    for stream, redactor in self.streams:
-                        pumps.start_soon(self._pump, stream, redactor)
-        finally:
-            done.set()
+    def start(self, ended: Callable[[], None]) -> None:
+        """One thread per stream, pumping until the stream ends; `ended` is called (from
+        the last thread) once every stream has ended, at once when there is none."""
+        self._running = len(self.streams)
+        if not self.streams:
+            ended()
+            return
+        for stream, redactor in self.streams:
+            waker = _Waker()
+            self._wakers.append(waker)
+            thread = threading.Thread(
+                target=self._pump, args=(stream, redactor, waker, ended), daemon=True
+            )
+            self._threads.append(thread)
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def done(self) -> bool:
+        return self._running == 0
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
 
     def finish_within(self, grace: float) -> None:
         """The child has exited: end each stream within `grace` seconds."""
-        self.deadline = anyio.current_time() + grace
-        for scope in list(self.wakers):
-            scope.cancel()
+        self.deadline = time.monotonic() + grace
+        self._wake_all()
 
-    async def settle(self) -> None:
+    def settle(self) -> None:
         """What the child wrote until now is written out (for at most SETTLE seconds):
         before Sigillo's job stops with the child's."""
-        deadline = anyio.current_time() + SETTLE
-        while anyio.current_time() < deadline:
-            fds = [stream.read_fd for stream, _ in self.streams if stream.read_fd >= 0]
-            if not self.writing and not (fds and select.select(fds, [], [], 0)[0]):
+        deadline = time.monotonic() + SETTLE
+        while time.monotonic() < deadline:
+            with self.lock:
+                fds = [stream.read_fd for stream, _ in self.streams if stream.read_fd >= 0]
+                readable = bool(fds) and bool(select.select(fds, [], [], 0)[0])
+            if not self.writing and not readable:
                 return
-            await anyio.sleep(SETTLE / 40)
+            time.sleep(SETTLE / 40)
 
-    async def _pump(self, stream: ChildStream, redactor: RedactorLike) -> None:
+    def _wake_all(self) -> None:
+        for waker in self._wakers:
+            waker.wake()
+
+    # -- one stream, in its own thread ----------------------------------------------------
+
+    def _pump(
+        self, stream: ChildStream, redactor: RedactorLike, waker: _Waker, ended: Callable[[], None]
+    ) -> None:
         fd = stream.read_fd
-        os.set_blocking(fd, False)
         try:
+            os.set_blocking(fd, False)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.register(waker.read_fd, select.POLLIN)
             while True:
-                if self.failure is not None:  # another stream failed and closed every fd
+                if self.failure is not None:  # another stream failed
                     raise _Stop
                 data = read_chunk(fd)
                 if data is None:  # nothing to read now
-                    if await self._readable(fd, redactor):
+                    if self._readable(poller, fd, waker, redactor):
                         continue
-                    if self.deadline is not None and anyio.current_time() >= self.deadline:
-                        await self._emit(stream, self._redact(redactor.feed, drain(fd)))
+                    if self.deadline is not None and time.monotonic() >= self.deadline:
+                        self._emit(stream, self._redact(redactor.feed, drain(fd)))
                         break
                     if 0 < redactor.held < SHORT_TAIL:
-                        await self._emit(stream, self._redact(redactor.release_short_tail))
+                        self._emit(stream, self._redact(redactor.release_short_tail))
                     continue
                 if not data:
                     break
-                await self._emit(stream, self._redact(redactor.feed, data))
-            await self._emit(stream, self._redact(redactor.flush))
+                self._emit(stream, self._redact(redactor.feed, data))
+            self._emit(stream, self._redact(redactor.flush))
         except _Stop:
             pass
+        except Exception as error:  # an I/O error of ours: fail closed, say what it was
+            self._fail(f"output failed ({type(error).__name__}); output stopped")
         finally:
-            stream.close()
+            with self.lock:
+                stream.close()
+                self._running -= 1
+                last = self._running == 0
+            if last:
+                ended()
 
-    async def _readable(self, fd: int, redactor: RedactorLike) -> bool:
+    def _readable(
+        self, poller: select.poll, fd: int, waker: _Waker, redactor: RedactorLike
+    ) -> bool:
         """Wait until `fd` is readable (True), or a short tail has been held for SILENCE,
-        the grace period is over, or the child exits (False)."""
-        timeout = SILENCE if 0 < redactor.held < SHORT_TAIL else math.inf
+        the grace period is over, or the thread was woken (False)."""
+        timeout = SILENCE if 0 < redactor.held < SHORT_TAIL else None
         if self.deadline is not None:
-            timeout = min(timeout, max(0.0, self.deadline - anyio.current_time()))
-        if timeout <= 0:
+            left = max(0.0, self.deadline - time.monotonic())
+            timeout = left if timeout is None else min(timeout, left)
+        if timeout is not None and timeout <= 0:
             return False
-        with anyio.move_on_after(timeout) as scope:
-            self.wakers.add(scope)
-            try:
-                await anyio.wait_readable(fd)
-            finally:
-                self.wakers.discard(scope)
-        return not scope.cancel_called
+        ready = poller.poll(None if timeout is None else max(1, round(timeout * 1000)))
+        woken = False
+        for ready_fd, _ in ready:
+            if ready_fd == waker.read_fd:
+                waker.drain()
+                woken = True
+        return bool(ready) and not woken
 
     def _redact(self, step: Callable[..., bytes], *data: bytes) -> bytes:
         try:
@@ -168,25 +239,28 @@ class Output:
 
     def _fail(self, message: str) -> None:
         """Fail closed: no more output of any stream; the child is terminated."""
-        if self.failure is None:
+        with self.lock:
+            if self.failure is not None:
+                return
             self.failure = message
-            self.failed_at = anyio.current_time()
-            self.scope.cancel()
-            self.close()  # the child's next write fails instead of blocking
-            self.on_failure()
+            self.failed_at = time.monotonic()
+        self._wake_all()  # every other thread stops and closes its stream
+        self.on_failure()
 
-    async def _emit(self, stream: ChildStream, data: bytes) -> None:
+    def _emit(self, stream: ChildStream, data: bytes) -> None:
         if not data:
             return
         if self.failure is not None:
             raise _Stop
-        self.writing += 1
+        with self.lock:
+            self.writing += 1
         try:
-            await anyio.to_thread.run_sync(write_all, stream.outer_fd, data)
+            write_all(stream.outer_fd, data)
         except OSError:  # EPIPE (`| head -1`), EIO (the terminal is gone), ENOSPC...
             raise _Stop from None
         finally:
-            self.writing -= 1
+            with self.lock:
+                self.writing -= 1
 
 
 def read_chunk(fd: int) -> bytes | None:

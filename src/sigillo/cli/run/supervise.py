@@ -26,9 +26,17 @@ Layout
   PTY or pipe between them, read by one redactor, so a value written half to stdout and
   half to stderr is still masked and the child's order of writes is kept.
 
+No event loop
+-------------
+The supervisor is a plain `select` loop in the main thread (signals arrive on a wake-up
+pipe) and each output stream is pumped by a thread of its own (streams.py). An asyncio or
+anyio loop would cost more to import than the rest of Sigillo's start-up (about 70 ms of a
+~100 ms start on the benchmark machine, bench/run_bench.py), and it would hop to a worker
+thread for every blocking write anyway.
+
 Output
 ------
-streams.py: one task per stream reads, redacts and writes out at once; a held tail shorter
+streams.py: one thread per stream reads, redacts and writes out at once; a held tail shorter
 than 4 bytes is released after 50 ms of silence so prompts appear; when Sigillo's stream is
 closed or fails (EPIPE, `| head -1`; EIO, a terminal gone) Sigillo stops reading it and
 closes its end, so the child meets a closed pipe (or a hung-up terminal) as it would
@@ -87,14 +95,16 @@ group (the child's) and not to Sigillo. After a change the child's group receive
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-
-import anyio
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 
 from sigillo.cli.errors import CliError
 from sigillo.cli.run.console import JOB_STOPS, Console, open_console
@@ -164,7 +174,7 @@ def run_child(
     supervisor = _Supervisor(
         list(argv), dict(env), redactors, (stdin_fd, stdout_fd, stderr_fd), grace
     )
-    return anyio.run(supervisor.run)
+    return supervisor.run()
 
 
 class _Supervisor:
@@ -187,44 +197,95 @@ class _Supervisor:
         self.pid = 0  # the process waited for: the child, or the console's session leader
         self.group = 0  # the process group signals are forwarded to
         self.status: int | None = None  # the raw wait status, once the child has exited
+        self.received: deque[int] = deque()  # signals not handled yet
+        self.waker_r, self.waker_w = os.pipe()  # signals and the output threads wake the loop
+        self.relaying = False  # keys are passed to the console's PTY
+        self.keys = b""  # keys read from the terminal, not yet passed on
 
     # -- the whole run ----------------------------------------------------------------
 
-    async def run(self) -> int:
-        self.child_changed = anyio.Event()
-        self.resumed = anyio.Event()
-        self.pumps_done = anyio.Event()
+    def run(self) -> int:
+        for fd in (self.waker_r, self.waker_w):
+            os.set_blocking(fd, False)
         signals = (*FORWARDED, signal.SIGCHLD, signal.SIGWINCH, signal.SIGCONT)
         # Handlers first: a signal arriving while the child starts is forwarded, not lost.
-        with anyio.open_signal_receiver(*signals) as received:
-            try:
-                self._spawn()
-                async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(self._relay_signals, received)
-                    if self.output.has_pty:
-                        tasks.start_soon(self._follow_terminal)
-                    relaying = anyio.CancelScope()
-                    if self.console is not None:
-                        tasks.start_soon(self._relay_input, self.console, relaying)
-                    tasks.start_soon(self.output.run, self.pumps_done)
-                    self.status = await self._wait_child()
-                    relaying.cancel()  # keys typed from now on are the shell's
-                    self.output.finish_within(self.grace)
-                    await self.pumps_done.wait()
-                    tasks.cancel_scope.cancel()
-            finally:
-                self.output.close()
-                if self.console is not None:
-                    self.console.close()  # the terminal's modes as they were
-                if self.terminal is not None:
-                    if self.pid:
-                        take_terminal(self.terminal, self.pid)
-                    os.close(self.terminal)
+        previous = {number: signal.signal(number, self._received) for number in signals}
+        wakeup = signal.set_wakeup_fd(self.waker_w, warn_on_full_buffer=False)
+        try:
+            self._spawn()
+            self.relaying = self.console is not None
+            self.output.start(ended=self._wake)
+            self._supervise()
+        finally:
+            self.output.close()
+            if self.console is not None:
+                self.console.close()  # the terminal's modes as they were
+            if self.terminal is not None:
+                if self.pid:
+                    take_terminal(self.terminal, self.pid)
+                os.close(self.terminal)
+            signal.set_wakeup_fd(wakeup)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            os.close(self.waker_r)
+            os.close(self.waker_w)
         if self.output.failure is not None:
             raise ChildError(self.output.failure, exit_code=1)
         assert self.status is not None
         code = os.waitstatus_to_exitcode(self.status)
         return 128 - code if code < 0 else code
+
+    def _received(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # full: the loop is awake already
+            os.write(self.waker_w, b"!")
+
+    def _supervise(self) -> None:
+        """The loop: signals, the child's state, keys, the terminal, until the child has
+        exited and every output stream has ended."""
+        now = time.monotonic()
+        follow_at = now + _TERMINAL_CHECK if self.output.has_pty else math.inf
+        poll_child_at = now
+        while True:
+            while self.received:
+                self._handle_signal(self.received.popleft())
+            now = time.monotonic()
+            if self.status is None and now >= poll_child_at:
+                self._check_child()
+                poll_child_at = now + _CHILD_POLL
+            if self.status is not None and self.output.deadline is None:
+                self.relaying = False  # keys typed from now on are the shell's
+                self.output.finish_within(self.grace)
+            if self.status is not None and self.output.done:
+                return
+            if self.output.failure is not None and now > self.output.failed_at + KILL_AFTER:
+                self._signal_child(signal.SIGKILL)
+            if now >= follow_at:
+                self._follow_terminal()
+                follow_at = now + _TERMINAL_CHECK
+            if self.keys:
+                self._pass_keys()
+            wait = min(follow_at, poll_child_at) - time.monotonic()
+            if self.keys:
+                wait = min(wait, _INPUT_RETRY)
+            if self.output.failure is not None and self.status is None:
+                wait = min(wait, max(0.0, self.output.failed_at + KILL_AFTER - now) + 0.01)
+            readers = [self.waker_r]
+            listening = self._listening()
+            if listening is not None:
+                readers.append(listening)
+            try:
+                ready = select.select(readers, [], [], max(0.0, wait))[0]
+            except InterruptedError:  # pragma: no cover - PEP 475 retries select
+                continue
+            if self.waker_r in ready:
+                with contextlib.suppress(OSError):
+                    os.read(self.waker_r, 4096)
+                poll_child_at = time.monotonic()  # a SIGCHLD, or output ended or failed
+            if listening is not None and listening in ready:
+                self._read_keys()
 
     def _spawn(self) -> None:
         if self.redactors is not None:
@@ -290,29 +351,26 @@ class _Supervisor:
 
     # -- the child ----------------------------------------------------------------------
 
-    async def _wait_child(self) -> int:
-        while True:
-            self.child_changed = anyio.Event()
-            pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)  # noqa: ASYNC222
-            if pid:
-                if not os.WIFSTOPPED(status):
-                    return status
-                if os.WSTOPSIG(status) in (*JOB_STOPS, signal.SIGSTOP):
-                    await self.output.settle()
-                if self.console is not None:
-                    self._console_stopped(os.WSTOPSIG(status))
-                else:
-                    self._child_stopped(os.WSTOPSIG(status))
-                continue
-            failed = self.output.failure is not None
-            if failed and anyio.current_time() > self.output.failed_at + KILL_AFTER:
-                self._signal_child(signal.SIGKILL)
-            with anyio.move_on_after(_CHILD_POLL):
-                await self.child_changed.wait()
+    def _check_child(self) -> None:
+        """Reap the child once it has exited; follow it when job control stopped it."""
+        while self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
+            if not pid:
+                return
+            if not os.WIFSTOPPED(status):
+                self.status = status
+                return
+            if os.WSTOPSIG(status) in (*JOB_STOPS, signal.SIGSTOP):
+                self.output.settle()
+            if self.console is not None:
+                self._console_stopped(os.WSTOPSIG(status))
+            else:
+                self._child_stopped(os.WSTOPSIG(status))
 
     def _output_failed(self) -> None:
+        """Called from an output thread: the child is terminated, the loop woken."""
         self._signal_child(signal.SIGTERM)
-        self.child_changed.set()
+        self._wake()
 
     def _signal_child(self, signum: int) -> None:
         if self.status is None:
@@ -348,63 +406,62 @@ class _Supervisor:
         if self.console is not None:
             self.console.enter_raw(again=True)
             self._sync_window_size()
-            self.resumed.set()
         elif self.terminal is not None and self.status is None and is_foreground(self.terminal):
             give_terminal(self.terminal, self.pid)
 
-    async def _relay_signals(self, received: AsyncIterator[int]) -> None:
-        async for signum in received:
-            if signum == signal.SIGCHLD:
-                self.child_changed.set()
-            elif signum == signal.SIGWINCH:
-                self._sync_window_size()
-            elif signum == signal.SIGCONT:
-                self._resume()
-            else:
-                self._signal_child(signum)
-
-    async def _follow_terminal(self) -> None:
-        while True:
-            await anyio.sleep(_TERMINAL_CHECK)
+    def _handle_signal(self, signum: int) -> None:
+        if signum == signal.SIGCHLD:
+            self._check_child()
+        elif signum == signal.SIGWINCH:
             self._sync_window_size()
-            if self.console is not None and not self.console.raw:
-                self.console.enter_raw()  # brought to the foreground without a SIGCONT
-                if self.console.raw:
-                    self.resumed.set()
+        elif signum == signal.SIGCONT:
+            self._resume()
+        else:
+            self._signal_child(signum)
+
+    def _follow_terminal(self) -> None:
+        self._sync_window_size()
+        if self.console is not None and not self.console.raw:
+            self.console.enter_raw()  # brought to the foreground without a SIGCONT
 
     def _sync_window_size(self) -> None:
         if self.output.sync_sizes() and self.console is None:  # a controlling PTY signals
             self._signal_child(signal.SIGWINCH)
 
-    async def _relay_input(self, console: Console, scope: anyio.CancelScope) -> None:
-        """The terminal's keys to the child's PTY, while Sigillo's job is in the
-        foreground (reading the terminal from the background would stop Sigillo), until
-        the child has exited."""
-        with scope:
-            await self._relay_keys(console)
+    # -- the terminal's keys, on the one-terminal layout ----------------------------------
 
-    async def _relay_keys(self, console: Console) -> None:
-        while True:
-            if not console.foreground():
-                self.resumed = anyio.Event()
-                with anyio.move_on_after(_TERMINAL_CHECK):
-                    await self.resumed.wait()
-                continue
-            console.enter_raw()  # in the foreground since the last check
-            with anyio.move_on_after(_TERMINAL_CHECK):
-                await anyio.wait_readable(console.reader)
-            keys = console.read_input()
-            if keys is None:
-                continue
-            if not keys:
-                return  # the terminal is gone
-            pending: bytes | None = keys
-            while pending:
-                pending = console.write_input(pending)
-                if pending:
-                    await anyio.sleep(_INPUT_RETRY)
-            if pending is None:
-                return  # the PTY is closed: the child is gone
+    def _listening(self) -> int | None:
+        """The terminal's input descriptor while keys are to be relayed now: Sigillo's job
+        is in the foreground (reading the terminal from the background would stop Sigillo),
+        the child runs, and the keys read before have been passed on."""
+        console = self.console
+        if console is None or not self.relaying or self.keys or console.reader < 0:
+            return None
+        if not console.foreground():
+            return None  # looked at again within _TERMINAL_CHECK, or on SIGCONT
+        console.enter_raw()  # in the foreground since the last check
+        return console.reader
+
+    def _read_keys(self) -> None:
+        assert self.console is not None
+        keys = self.console.read_input()
+        if keys is None:
+            return
+        if not keys:
+            self.relaying = False  # the terminal is gone
+            return
+        self.keys = keys
+        self._pass_keys()
+
+    def _pass_keys(self) -> None:
+        """Keys to the child's PTY; what it does not take now is retried after
+        _INPUT_RETRY (the child is not reading); dropped once the PTY is closed."""
+        assert self.console is not None
+        with self.output.lock:  # the PTY's descriptor is not closed meanwhile
+            pending = self.console.write_input(self.keys)
+        if pending is None:
+            self.relaying = False  # the PTY is closed: the child is gone
+        self.keys = pending or b""
 
 
 def _closed_stream(stdin_fd: int, stdout_fd: int, stderr_fd: int) -> str | None:

@@ -27,7 +27,6 @@ import stat
 import struct
 import termios
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 __all__ = [
     "ChildStream",
@@ -46,17 +45,16 @@ __all__ = [
 _WINSIZE = struct.Struct("HHHH")
 
 
-@dataclass
 class ChildStream:
     """One of the child's output streams: `child_fd` goes to the child as its stdout or
     stderr (Sigillo closes it once the child is started), Sigillo reads `read_fd`.
-    `outer_fd` is Sigillo's own stream whose window size a PTY copies."""
+    `outer_fd` is Sigillo's own stream whose window size a PTY copies. (A plain class: the
+    dataclasses module costs `sigillo run` more start-up than this whole module.)"""
 
-    read_fd: int
-    child_fd: int
-    outer_fd: int
-    is_pty: bool
-    size: bytes = field(default=b"")
+    def __init__(self, *, read_fd: int, child_fd: int, outer_fd: int, is_pty: bool) -> None:
+        self.read_fd, self.child_fd, self.outer_fd = read_fd, child_fd, outer_fd
+        self.is_pty = is_pty
+        self.size = b""  # the window size last copied to the PTY
 
     def close_child_end(self) -> None:
         if self.child_fd >= 0:
