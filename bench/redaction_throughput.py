@@ -291,7 +291,7 @@ def _ahocorasick_rs(forms: list[bytes], implementation: str) -> Callable[[bytes]
 
 def _hyperscan(forms: list[bytes]) -> Callable[[bytes], int]:
     redactor = Redactor(forms)
-    return lambda data: len(redactor._hits(data))
+    return lambda data: len(redactor._text._hits(data))
 
 
 # ---------------------------------------------------------------- main

@@ -11,7 +11,7 @@ text of the stream (escapes.py) and writes the escape sequences back in place.
 from __future__ import annotations
 
 import copy
-from bisect import bisect_left
+import threading
 from collections.abc import Iterable
 
 import hyperscan
@@ -22,6 +22,10 @@ __all__ = ["HEAD", "Matcher", "MatcherError"]
 
 Span = tuple[int, int]  # (start, end) of a masked piece of the output
 HEAD = 32  # bytes of each form the matcher looks for; longer forms are verified here
+TAIL_KEY = 3  # a tail longer than this is looked up only when it ends as a prefix can
+# a chunk at least this long (and than the longest form) that follows a held tail is matched
+# apart from it; a shorter one is copied behind the tail, which costs less than a second scan
+APART = 1 << 16
 
 
 class MatcherError(Exception):
@@ -44,11 +48,8 @@ class Matcher:
         heads = list(by_head)  # the matcher's id of a head is its index here
         self._forms = [by_head[head] for head in heads]  # by head id, longest first
         self._head_sizes = [len(head) for head in heads]
-        # the proper prefixes shorter than HEAD: a tail shorter than HEAD is looked up here,
-        # a longer one is found by the matcher (its head is complete) and verified
-        self._prefixes = {form[:n] for form in ordered for n in range(1, min(len(form), HEAD))}
+        self._prefixes = _Prefixes(heads)  # shared by twins, built at its first use
         self._window = min(self._longest, HEAD) - 1
-        self._enders = {prefix[-1] for prefix in self._prefixes}  # the last bytes of those
         try:
             self._database = _compile(heads) if ordered else None
         except Exception as error:  # sigillo run must then not start the child
@@ -98,10 +99,15 @@ class Matcher:
             text, escapes = data, list[Escape]()
         else:
             text, escapes = self._text(self._partial + data, final=False)
-        buffer, written = self._written + self._pending + text, len(self._written)
+        held = self._written + self._pending
+        if held and not escapes and len(text) >= max(self._longest, APART):
+            # nothing held can reach past the first `longest` bytes of text, and no tail can
+            # start in it: the seam is matched apart and text is not copied behind it
+            return self._feed_seam(held, text)
+        buffer, written = held + text, len(self._written)
         masks, tail, _, stop = self._redact(buffer, written, final=False)
-        out, held = self._compose(buffer, written, masks, stop, escapes)
-        self._escapes = [(at - tail, sequence) for at, sequence in held]
+        out, kept = self._compose(buffer, written, masks, stop, escapes)
+        self._escapes = [(at - tail, sequence) for at, sequence in kept]
         if tail < written:  # the candidate starts inside the released bytes
             self._written, self._pending = buffer[tail:written], buffer[written:]
         else:
@@ -109,6 +115,35 @@ class Matcher:
         if len(buffer) - tail >= max(self._longest, 1):
             raise MatcherError("held back more than a proper prefix of a form")
         return out
+
+    def _feed_seam(self, held: bytes, text: bytes) -> bytes:
+        """`feed` of `text` behind the held tail `held`, when text is at least as long as
+        the longest form and no escape sequence is about. Positions count from the start of
+        text (those in `held` are negative): a form starting in held ends within the seam,
+        held and the first `longest` bytes of text, and every candidate starts in text."""
+        base = len(held)
+        written = len(self._written) - base
+        masks, tail, _, stop = self._redact(text, written, final=False, held=held)
+        mask = self._mask
+        view = memoryview(text)
+        out: list[bytes | memoryview] = []
+        prev = written
+        for start, end in masks:
+            if prev >= 0:
+                out += (view[prev:start], mask)
+            elif start <= 0:
+                out += (held[prev + base : start + base], mask)
+            else:
+                out += (held[prev + base :], view[:start], mask)
+            prev = end
+        if prev >= 0:
+            out.append(view[prev:stop])
+        else:
+            out += (held[prev + base :], view[:stop])
+        self._written, self._pending, self._escapes = b"", text[tail:], []
+        if len(text) - tail >= self._longest:
+            raise MatcherError("held back more than a proper prefix of a form")
+        return b"".join(out)
 
     def flush(self) -> bytes:
         text, escapes = b"", self._escapes
@@ -183,67 +218,85 @@ class Matcher:
         return b"".join(out), escapes[index:]
 
     def _redact(
-        self, buffer: bytes, written: int, *, final: bool
+        self, buffer: bytes, written: int, *, final: bool, held: bytes = b""
     ) -> tuple[list[Span], int, int, int]:
         """Redact `buffer`, of which the first `written` bytes are already out. Returns the
         spans to mask from `written` on, where the tail that may still become a form
         starts, where the first such candidate starts (anywhere), and where the bytes to
         write now end; when `final` the tail is written too (as at end of stream) instead
-        of being left undecided."""
+        of being left undecided. With `held` (only when buffer is at least as long as the
+        longest form), the stream is held + buffer: positions in held are negative, and
+        `written` counts from the start of buffer too."""
         size = len(buffer)
         if not buffer:
             return [], 0, 0, 0
         hits = self._hits(buffer)
         candidates = self._candidates(buffer, hits)
+        base = len(held)
+        seam = held + buffer[: self._longest] if held else b""
+        if held:  # the forms that start in held: the matcher sees them in the seam
+            hits = [hit for hit in self._hits(seam, base) if hit[0] < 0] + hits
         masks: list[Span] = []
-        pos = 0  # everything before pos is decided
+        forms = self._forms
+        pos = -base  # everything before pos is decided
         # a hit at or after `limit` is left undecided: a longer form may start before it
-        limit = size + 1 if final else _first_at_or_after(candidates, 0, size)
-        index, count = 0, len(hits)
-        while index < count:
+        limit = size + 1 if final else candidates[0] if candidates else size
+        found, count = 0, len(candidates)  # candidates[found:] start at or after pos
+        index, hit_count = 0, len(hits)
+        while index < hit_count:
             start, head = hits[index]
             index += 1
             if start < pos:
                 continue  # inside the span masked just before: no overlap
             if start >= limit:
                 break
-            end = self._complete(buffer, start, head)
-            while index < count and hits[index][0] == start:  # heads of other lengths here
-                end = max(end, self._complete(buffer, start, hits[index][1]))
+            if start >= 0:
+                source, at = buffer, start
+            else:
+                source, at = seam, start + base
+            length = 0  # of the longest form whole here, of this head (longest first)
+            for form in forms[head]:
+                if source.startswith(form, at):
+                    length = len(form)
+                    break
+            while index < hit_count and hits[index][0] == start:  # heads of other lengths
+                for form in forms[hits[index][1]]:
+                    if len(form) > length and source.startswith(form, at):
+                        length = len(form)
+                        break
                 index += 1
-            if end <= written:
+            end = start + length
+            if not length or end <= written:
                 continue  # no form here, or one already written (masked when released)
             masks.append((start if start > written else written, end))
             pos = end
+            while found < count and candidates[found] < pos:
+                found += 1
             if not final:
-                limit = _first_at_or_after(candidates, pos, size)
-        tail = _first_at_or_after(candidates, pos, size)
+                limit = candidates[found] if found < count else size
+        while found < count and candidates[found] < pos:
+            found += 1
+        tail = candidates[found] if found < count else size
         stop = size if final else tail
         return masks, tail, candidates[0] if candidates else size, max(stop, written)
 
-    def _hits(self, buffer: bytes) -> list[tuple[int, int]]:
-        """(start, head id) of every occurrence of a head in `buffer`, in order."""
+    def _hits(self, buffer: bytes, offset: int = 0) -> list[tuple[int, int]]:
+        """(start - offset, head id) of every occurrence of a head in `buffer`, in order."""
         assert self._database is not None
         hits: list[tuple[int, int]] = []
         sizes = self._head_sizes
         self._database.scan(
             buffer,
-            match_event_handler=lambda i, _f, to, _fl, _c: hits.append((to - sizes[i], i)),
+            match_event_handler=lambda i, _f, to, _fl, _c: hits.append((to - sizes[i] - offset, i)),
             scratch=self._scratch,
         )
         hits.sort()
         return hits
 
-    def _complete(self, buffer: bytes, start: int, head: int) -> int:
-        """The end of the longest form with this head whole at `start`; 0 when none is."""
-        for form in self._forms[head]:
-            if buffer.startswith(form, start):
-                return start + len(form)
-        return 0
-
     def _candidates(self, buffer: bytes, hits: list[tuple[int, int]]) -> list[int]:
         """The sorted positions where the rest of `buffer` is a proper prefix of a form:
-        heads found near the end whose form runs past it, and the last HEAD-1 positions."""
+        heads found near the end whose form runs past it, and the last HEAD-1 positions
+        (those before the last TAIL_KEY - 1 only when buffer ends as such a prefix can)."""
         size = len(buffer)
         found = set()
         for start, head in reversed(hits):
@@ -252,16 +305,38 @@ class Matcher:
             rest = buffer[start:]
             if any(len(form) > len(rest) and form.startswith(rest) for form in self._forms[head]):
                 found.add(start)
-        if buffer[-1] in self._enders:  # else no ending of buffer is such a prefix
-            for start in range(max(0, size - self._window), size):
-                if buffer[start:] in self._prefixes:
-                    found.add(start)
+        prefixes, enders = self._prefixes.built()
+        window = self._window if buffer[-TAIL_KEY:] in enders else TAIL_KEY - 1
+        for length in range(1, min(window, size) + 1):
+            if buffer[-length:] in prefixes:
+                found.add(size - length)
         return sorted(found)
 
 
-def _first_at_or_after(positions: list[int], pos: int, default: int) -> int:
-    index = bisect_left(positions, pos)
-    return positions[index] if index < len(positions) else default
+class _Prefixes:
+    """The proper prefixes shorter than HEAD of every head (a tail shorter than HEAD is
+    looked up here; a longer one is found by the matcher, its head being complete, and
+    verified), and the last TAIL_KEY bytes of those as long (a buffer that ends otherwise
+    ends in no prefix longer than TAIL_KEY - 1 bytes: nearly always, for random-looking
+    text). Built at the first output rather than at start-up: for 1,000 forms they take
+    longer to build than the rest of the matcher (~20 ms of `sigillo run -- true`), and a
+    child that prints nothing never needs them. The stream threads of twins share them."""
+
+    def __init__(self, heads: list[bytes]) -> None:
+        self._heads = heads
+        self._lock = threading.Lock()
+        self._built: tuple[set[bytes], set[bytes]] | None = None
+
+    def built(self) -> tuple[set[bytes], set[bytes]]:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    prefixes = {
+                        head[:n] for head in self._heads for n in range(1, min(len(head), HEAD))
+                    }
+                    enders = {prefix[-TAIL_KEY:] for prefix in prefixes if len(prefix) >= TAIL_KEY}
+                    self._built = (prefixes, enders)
+        return self._built
 
 
 def _compile(heads: list[bytes]) -> hyperscan.Database:
