@@ -16,11 +16,12 @@ import pytest
 from tests.cli.conftest import Project, Server, Sigillo
 
 # The server stack (and libraries the CLI deliberately does without: httpx and msgspec cost
-# more to import than a whole `sigillo secrets` round trip).
+# more to import than a whole `sigillo secrets` round trip; http.client, with the `email`
+# package it parses headers with, doubles the import time of the CLI's own HTTP client).
 FORBIDDEN = (
     "litestar", "piccolo", "asyncpg", "aiosqlite", "jinja2", "uvicorn", "anyio", "httpx",
-    "msgspec", "cryptography", "sigillo.store", "sigillo.api", "sigillo.web",
-    "sigillo.services", "sigillo.domain", "sigillo.crypto", "sigillo.server",
+    "msgspec", "cryptography", "http.client", "email", "sigillo.store", "sigillo.api",
+    "sigillo.web", "sigillo.services", "sigillo.domain", "sigillo.crypto", "sigillo.server",
     "sigillo.settings",
 )  # fmt: skip
 
@@ -97,6 +98,7 @@ def test_listing_secrets_imports_nothing_of_the_server(
     assert done.stdout == "FAST_START\n"
     assert heavy(modules) == []
     assert "sigillo.cli.commands.secrets" in modules  # seen at exit: the command did run
+    assert "ssl" not in modules  # an http:// server: TLS is loaded for https only
 
 
 @pytest.mark.parametrize(
@@ -125,6 +127,20 @@ def test_the_check_would_catch_a_heavy_import(sigillo: Sigillo) -> None:
         if line.startswith("import time:")
     }
     assert "httpx" in heavy(modules)
+    standard = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import http.client"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in standard.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"http.client", "email", "email.parser"} <= set(heavy(modules))
+    assert "http" not in heavy(modules)  # the package itself (HTTPStatus) is not forbidden
 
 
 # `sigillo run` needs the matcher; the server's stack, never, and no event loop: asyncio

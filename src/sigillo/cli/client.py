@@ -1,27 +1,61 @@
-"""The HTTP client of the CLI: the standard library's http.client, one kept-alive connection.
+"""The HTTP client of the CLI: a small HTTP/1.1 client over `socket`, one kept-alive connection.
 
 Not httpx: importing it costs more than a whole `sigillo secrets` round trip, and the CLI
-makes a handful of plain requests (bench/cli_start.py measures the difference). Every
-transport failure becomes a CliError with a plain message; a response of any status is
-returned to the caller, which knows what the status means for its command.
+makes a handful of plain requests (bench/cli_start.py measures the difference). Not the
+standard library's http.client either: it imports the `email` package (to parse headers),
+`ssl` and more. Timed with time.perf_counter under `python -S`, `import http.client, json`
+takes ~55 ms, `import socket, ssl, json` ~27 ms; with http.client this module took ~47 ms
+to import (`python -X importtime`, median of 10), without it ~15 ms, `ssl` being imported
+only for an https URL. tests/cli/test_fast_start.py keeps http.client and `email` out.
+
+What of HTTP/1.1 (RFC 9112) this implements, and no more:
+- requests: `METHOD target HTTP/1.1`; Host (the port unless the scheme's default, an IPv6
+  literal in brackets), Accept-Encoding: identity, Accept, User-Agent, Authorization when
+  there is a token; Content-Type and Content-Length for a body (Content-Length: 0 for
+  POST, PUT and PATCH without one, as http.client sends);
+- responses: the status line must read `HTTP/1.x NNN`; header lines until the blank line,
+  names case-insensitive, at most 65,536 bytes a line and 100 headers (http.client's
+  limits); interim 1xx answers (100 Continue…) are skipped; the body is delimited by
+  Transfer-Encoding: chunked (extensions ignored, trailers skipped), else Content-Length,
+  else the connection closing; HEAD, 1xx, 204 and 304 answers have none;
+- one connection, kept alive unless the answer says otherwise (`Connection: close`,
+  HTTP/1.0 without keep-alive, a body delimited by the close); a GET or HEAD the server
+  answered by closing a kept-alive connection is retried once, on a fresh one;
+- https: `ssl.create_default_context()` (certificates and host name verified, as
+  http.client does by default), the host name sent for SNI, ALPN `http/1.1`.
+No proxies, redirects, compression, pipelining or 100-continue expectations.
+
+Every transport failure becomes a CliError with a plain message; a response of any status
+is returned to the caller, which knows what the status means for its command.
 """
 
 from __future__ import annotations
 
-import http.client
+import contextlib
 import json
-import ssl
+import socket
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from sigillo import __version__
 from sigillo.cli.errors import CliError
+from sigillo.cli.http11 import (
+    DEFAULT_PORTS,
+    Connection,
+    Cut,
+    Disconnected,
+    Invalid,
+    host_header,
+    plain,
+)
 from sigillo.cli.output import printable
 
 __all__ = ["Client", "Response", "checked_token", "path"]
 
 TIMEOUT = 30.0
+_METHODS_EXPECTING_BODY = ("POST", "PUT", "PATCH")
 
 
 def path(*segments: str) -> str:
@@ -83,18 +117,22 @@ class Client:
         self.api_url = api_url.rstrip("/")
         self._token = checked_token(token)
         self._timeout = timeout
+        host = None
         try:
             parts = urlsplit(self.api_url)
             valid = parts.scheme in ("http", "https") and bool(parts.hostname)
             parts.port  # noqa: B018 - raises ValueError for a port out of range
+            if valid:
+                host = host_header(parts.scheme, parts.hostname or "", parts.port)
         except ValueError:
             valid = False
-        if not valid:
+        if not valid or host is None or not plain(parts.path):
             raise CliError(
                 f"invalid API URL {printable(api_url)}", "  expected http(s)://host[:port]"
             )
         self._parts = parts
-        self._connection: http.client.HTTPConnection | None = None
+        self._host = host
+        self._connection: Connection | None = None
 
     def __repr__(self) -> str:
         return f"Client({self.api_url!r})"  # never the token
@@ -108,56 +146,99 @@ class Client:
         query: Mapping[str, str] | None = None,
         accept: str = "application/json",
     ) -> Response:
-        headers = {"Accept": accept, "User-Agent": f"sigillo-cli/{__version__}"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
         url = self._parts.path.rstrip("/") + target
         if query:
             url += "?" + urlencode(query)
+        if not (plain(method) and plain(url) and url.startswith("/") and plain(accept)):
+            raise CliError(f"invalid request {printable(method)} {printable(url)}")
+        head = [
+            f"{method} {url} HTTP/1.1",
+            f"Host: {self._host}",
+            "Accept-Encoding: identity",
+            f"Accept: {accept}",
+            f"User-Agent: sigillo-cli/{__version__}",
+        ]
+        if self._token:
+            head.append(f"Authorization: Bearer {self._token}")
+        data = b""
+        if body is not None:
+            data = json.dumps(body).encode()
+            head += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+        elif method in _METHODS_EXPECTING_BODY:
+            head.append("Content-Length: 0")
+        try:
+            message = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+        except UnicodeEncodeError:  # only the token can hold such a character
+            raise CliError(
+                "the token holds characters that cannot be sent",
+                "  check SIGILLO_TOKEN, --token or the saved login (sigillo login)",
+            ) from None
         for attempt in (1, 2):
-            connection = self._connect()
             try:
-                connection.request(method, url, body=data, headers=headers)
-                answer = connection.getresponse()
-                return Response(answer.status, answer.read())
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection = self._connect()
+                status, answer = connection.exchange(method, message)
+                if not connection.reusable:
+                    self.close()
+                return Response(status, answer)
+            except (Disconnected, BrokenPipeError, ConnectionResetError):
                 self.close()  # a kept-alive connection the server closed: retry once, fresh
                 if attempt == 2 or method not in ("GET", "HEAD"):
                     raise CliError(f"the connection to {self.api_url} was closed") from None
+            except Cut:
+                self.close()
+                raise CliError(
+                    f"the connection to {self.api_url} was closed in the middle of an answer"
+                ) from None
+            except Invalid as error:
+                self.close()
+                raise CliError(f"invalid response from {self.api_url}: {error}") from None
             except TimeoutError:
                 self.close()
                 raise CliError(
                     f"{self.api_url} did not answer within {self._timeout:g} s"
                 ) from None
-            except ssl.SSLError as error:
-                self.close()
-                raise CliError(f"TLS failure talking to {self.api_url}: {error.reason}") from None
-            except ConnectionRefusedError:
-                self.close()
-                raise CliError(
-                    f"cannot connect to {self.api_url}: connection refused",
-                    "  is the server running? start one with: sigillo server",
-                ) from None
             except OSError as error:
                 self.close()
-                reason = error.strerror or type(error).__name__
-                raise CliError(f"cannot reach {self.api_url}: {reason}") from None
+                raise self._failure(error) from None
+            except BaseException:
+                self.close()  # interrupted mid-answer: never reused
+                raise
         raise AssertionError("unreachable")
+
+    def _failure(self, error: OSError) -> CliError:
+        ssl = sys.modules.get("ssl")  # loaded only if an https connection was opened
+        if ssl is not None and isinstance(error, ssl.SSLError):
+            reason = error.reason or error.strerror or type(error).__name__
+            return CliError(f"TLS failure talking to {self.api_url}: {reason}")
+        if isinstance(error, ConnectionRefusedError):
+            return CliError(
+                f"cannot connect to {self.api_url}: connection refused",
+                "  is the server running? start one with: sigillo server",
+            )
+        reason = error.strerror or type(error).__name__
+        return CliError(f"cannot reach {self.api_url}: {reason}")
 
     def get(self, target: str, **options: Any) -> Response:
         return self.request("GET", target, **options)
 
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self) -> Connection:
         if self._connection is None:
-            host, port = self._parts.hostname or "", self._parts.port
-            if self._parts.scheme == "https":
-                self._connection = http.client.HTTPSConnection(host, port, timeout=self._timeout)
-            else:
-                self._connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
+            host = self._parts.hostname or ""
+            port = self._parts.port or DEFAULT_PORTS[self._parts.scheme]
+            sock = socket.create_connection((host, port), self._timeout)
+            try:
+                with contextlib.suppress(OSError):  # as http.client: not every system has it
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._parts.scheme == "https":
+                    import ssl  # here only: ~10 ms to import, which plain http never needs
+
+                    context = ssl.create_default_context()  # verifies certificate and name
+                    context.set_alpn_protocols(["http/1.1"])
+                    sock = context.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+            self._connection = Connection(sock)
         return self._connection
 
     def close(self) -> None:
