@@ -36,6 +36,23 @@ def streamed(redactor: Redactor, pieces: Iterable[bytes], *, pause: bool = False
     return out + redactor.flush()
 
 
+def paused(
+    redactor: Redactor, pieces: Sequence[bytes], pauses: Sequence[bool]
+) -> tuple[bytes, bool]:
+    """Everything written for `pieces` fed one after the other, a silence
+    (release_short_tail) after each piece whose pause is True, then flushed; and whether
+    any silence released something."""
+    output = b""
+    released = False
+    for piece, pause in zip(pieces, pauses, strict=True):
+        output += redactor.feed(piece)
+        if pause:
+            tail = redactor.release_short_tail()
+            released = released or bool(tail)
+            output += tail
+    return output + redactor.flush(), released
+
+
 def splits(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     """`data` cut at the given positions (sorted, duplicates allowed)."""
     edges = [0, *sorted(cuts), len(data)]

@@ -23,7 +23,7 @@ from sigillo.cli.run.redaction import (
     protect,
     protected_forms,
 )
-from tests.cli.redaction_support import leaks, reference, splits, streamed
+from tests.cli.redaction_support import leaks, paused, reference, splits, streamed
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -88,16 +88,7 @@ def test_pauses_anywhere_never_show_a_form_whole(data: st.DataObject, forms: lis
     text = data.draw(stream(forms))
     pieces = data.draw(cut(text))
     pauses = data.draw(st.lists(st.booleans(), min_size=len(pieces), max_size=len(pieces)))
-    redactor = Redactor(forms)
-    output = b""
-    released = False
-    for piece, pause in zip(pieces, pauses, strict=True):
-        output += redactor.feed(piece)
-        if pause:
-            tail = redactor.release_short_tail()
-            released = released or bool(tail)
-            output += tail
-    output += redactor.flush()
+    output, released = paused(Redactor(forms), pieces, pauses)
     assert leaks(output, forms) == []
     if not released:  # a silence that released nothing changes nothing
         assert output == reference(text, forms)

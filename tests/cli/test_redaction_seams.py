@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sigillo.cli.run import matcher
 from sigillo.cli.run.matcher import Matcher
 from sigillo.cli.run.redaction import HEAD, MASK, Redactor
-from tests.cli.redaction_support import leaks, reference, splits, streamed
+from tests.cli.redaction_support import leaks, paused, reference, splits, streamed
 
 # Two long forms with the same head (the matcher finds both at one hit), one a prefix of the
 # other, a form inside the longest, and one that starts inside it and runs past its end.
@@ -210,16 +210,7 @@ def test_pauses_then_long_chunks_never_show_a_form_whole(
     text, cuts = data.draw(stream_and_cuts(forms))
     pieces = splits(text, cuts)
     pauses = data.draw(st.lists(st.booleans(), min_size=len(pieces), max_size=len(pieces)))
-    redactor = Redactor(forms)
-    output = b""
-    released = False
-    for piece, pause in zip(pieces, pauses, strict=True):
-        output += redactor.feed(piece)
-        if pause:
-            tail = redactor.release_short_tail()
-            released = released or bool(tail)
-            output += tail
-    output += redactor.flush()
+    output, released = paused(Redactor(forms), pieces, pauses)
     assert leaks(output, forms) == []
     if not released:
         assert output == reference(text, forms)
