@@ -1,8 +1,9 @@
 """The composition root: settings in, a wired application out. Nothing happens at import.
 
-`open_services(settings)` loads the key, opens the database, migrates it and checks the key
-against it, then wires adapters into services. `create_app(settings)` builds the Litestar
-app around them. `serve(settings)` does the checks before any port is opened.
+`open_services(settings)` reads the configured key, opens the database, migrates it and
+checks the key against it (making a key only for a database that has none), then wires
+adapters into services. `create_app(settings)` builds the Litestar app around them.
+`serve(settings)` does the checks before any port is opened.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from sigillo.api.ratelimit import RateLimits, rate_limited
 from sigillo.api.routes import DEPENDENCIES, ROUTES
 from sigillo.crypto import tokens
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
-from sigillo.crypto.keys import load_keyring
+from sigillo.crypto.keys import KeySources
 from sigillo.domain.errors import StartupError
 from sigillo.http.media import json_bodies_only
+from sigillo.http.request_log import RequestLog
 from sigillo.services.access import AccessService
 from sigillo.services.accounts import AccountService
 from sigillo.services.audit import AuditService
@@ -37,13 +39,13 @@ from sigillo.services.container import Services
 from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
-from sigillo.services.keys import verify_keys
+from sigillo.services.keys import open_keys
 from sigillo.services.past_values import PastValues
 from sigillo.services.secrets import SecretsService
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.accounts import SqlAccountStore
-from sigillo.store.database import open_database
+from sigillo.store.database import open_database, wait_for_database
 from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
@@ -59,12 +61,13 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 async def open_services(settings: Settings) -> Services:
-    keyring = load_keyring(settings)
+    keys = KeySources(settings)  # checks the configured key; writes nothing
     database = await open_database(settings.database_url)
     try:
         await migrate(settings.database_url)
         clock, ids = Clock(), UlidFactory()
-        await verify_keys(SqlKeyRegistry(database), keyring, clock.now())
+        # A key file is created only for a database with no key yet (services.keys).
+        keyring = await open_keys(SqlKeyRegistry(database), keys, clock.now())
     except BaseException:
         await database.close()
         raise
@@ -103,6 +106,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if services is None:
+            await wait_for_database(settings.database_url, settings.database_startup_timeout)
             app.state.services = await open_services(settings)
         try:
             yield
@@ -162,11 +166,14 @@ async def serve(settings: Settings) -> None:
             f"--host {settings.host or '0.0.0.0'} answers to any host name: set "  # noqa: S104
             "SIGILLO_ALLOWED_HOSTS to the names clients use (or '*' to allow any)"
         )
+    # PostgreSQL may still be starting (or its name not yet resolvable): retry for a while,
+    # one log line per failed attempt, then exit saying which host and what failed.
+    await wait_for_database(settings.database_url, settings.database_startup_timeout)
     services = await open_services(settings)
     await _offer_setup(settings, services)
     app = create_app(settings, services=services)
     config = uvicorn.Config(
-        app,
+        RequestLog(app),  # one line per request, its id in X-Request-Id
         host=settings.host,
         port=settings.port,
         lifespan="on",

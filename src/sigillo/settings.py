@@ -25,6 +25,8 @@ class Settings:
     port: int = DEFAULT_PORT
     encryption_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    # A file holding the key (SIGILLO_ENCRYPTION_KEY_FILE), as container secrets are mounted.
+    encryption_key_file: Path | None = field(default=None, repr=False)
     # Host names the server answers to; a request for any other host gets 400. Empty means
     # the loopback names, which is all the embedded default listens on.
     allowed_hosts: tuple[str, ...] = ()
@@ -36,6 +38,9 @@ class Settings:
     # Anyone may create an account (POST /api/auth/sign-up/email); off, sign-up needs an
     # invitation.
     allow_signup: bool = False
+    # Seconds `sigillo server` keeps retrying a PostgreSQL it cannot reach at start-up
+    # (SIGILLO_DATABASE_STARTUP_TIMEOUT); 0 tries once. SQLite is never retried.
+    database_startup_timeout: float = 30.0
 
     @classmethod
     def load(
@@ -63,14 +68,35 @@ class Settings:
             port=port if port is not None else int(env.get("SIGILLO_PORT") or DEFAULT_PORT),
             encryption_key=env.get("SIGILLO_ENCRYPTION_KEY") or None,
             secret_key=env.get("SIGILLO_SECRET_KEY") or None,
+            encryption_key_file=_path(env.get("SIGILLO_ENCRYPTION_KEY_FILE")),
             allowed_hosts=_items(env.get("SIGILLO_ALLOWED_HOSTS")),
             trusted_proxies=_items(env.get("SIGILLO_TRUSTED_PROXIES")),
             public_url=(env.get("SIGILLO_PUBLIC_URL") or "").rstrip("/") or None,
             allow_signup=(env.get("SIGILLO_ALLOW_SIGNUP") or "").strip().lower()
             in {"1", "true", "yes", "on"},
+            database_startup_timeout=_seconds(env, "SIGILLO_DATABASE_STARTUP_TIMEOUT", 30.0),
         )
+
+
+def _path(text: str | None) -> Path | None:
+    """A path setting; unset or blank is None."""
+    return Path(text.strip()).expanduser() if text and text.strip() else None
 
 
 def _items(text: str | None) -> tuple[str, ...]:
     """A comma-separated setting as its non-empty items."""
     return tuple(item.strip() for item in (text or "").split(",") if item.strip())
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration setting in seconds, 0 or more; unset or blank is `default`."""
+    text = env.get(name)
+    if not text or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # negative, not a number, infinite
+        raise ValueError(f"{name} must be a number of seconds, 0 or more")
+    return value

@@ -33,6 +33,8 @@ SECRETS = ENV + "/secrets"
 # "{code}" a pending device user code.
 POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("GET", "/health"): ("public", None),
+    ("GET", "/health/live"): ("public", None),
+    ("GET", "/health/ready"): ("public", None),
     ("GET", "/api/info"): ("public", None),
     ("POST", "/api/auth/sign-in/email"): ("public", {"email": "x@example.com", "password": "x"}),
     ("POST", "/api/auth/sign-up/email"): (

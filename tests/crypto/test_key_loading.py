@@ -17,10 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from sigillo.crypto.keyring import key_id_of
-from sigillo.crypto.keys import KEY_FILE_NAME, load_keyring
+from sigillo.crypto.keyring import Keyring, key_id_of
+from sigillo.crypto.keys import KEY_FILE_NAME, KeySources
 from sigillo.domain.errors import StartupError
 from sigillo.settings import Settings
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The key the server uses for a database that has none yet: the configured one, else
+    the data directory's key file, created when missing (services.keys decides when)."""
+    sources = KeySources(settings)
+    return sources.load() or sources.create()
 
 
 def _b64(data: bytes) -> str:
@@ -214,7 +221,7 @@ def test_a_data_dir_that_is_a_file_is_a_startup_error(tmp_path: Path) -> None:
 _RACER = textwrap.dedent(
     """
     import sys, time
-    from sigillo.crypto.keys import load_keyring
+    from sigillo.crypto.keys import KeySources
     from sigillo.settings import Settings
 
     settings = Settings.load(env={}, data_dir=sys.argv[1])
@@ -222,7 +229,8 @@ _RACER = textwrap.dedent(
     time.sleep(max(0.0, start - time.time() - 0.02))
     while time.time() < start:
         pass
-    print(load_keyring(settings).primary_key_id)
+    sources = KeySources(settings)
+    print((sources.load() or sources.create()).primary_key_id)
     """
 )
 

@@ -27,6 +27,8 @@ __all__ = ["DEPENDENCIES", "ROUTES"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health.health,
+    health.live,
+    health.ready,
     health.info,
     sessions.sign_in,
     sessions.session_info,

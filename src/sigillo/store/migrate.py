@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -23,6 +22,7 @@ from piccolo.table import Table
 from sigillo.domain.errors import StartupError
 from sigillo.store import piccolo_conf
 from sigillo.store.database import sqlite_path
+from sigillo.store.postgres import connect
 from sigillo.store.sqlite import create_private
 from sigillo.store.tables import TABLES
 
@@ -37,7 +37,7 @@ async def migrate(url: str) -> None:
         create_private(Path(path))
         await _run(SQLiteEngine(path=path, timeout=30))
         return
-    connection = await asyncpg.connect(url)
+    connection = await connect(url)  # a failure says which host and what failed
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
         await _run(PostgresEngine(config={"dsn": url}, extensions=()))

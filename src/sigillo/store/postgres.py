@@ -6,15 +6,33 @@ serialized and positions stay gap-free; readers never wait for it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
+import os
+import socket
+import ssl
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
 from sigillo.domain.errors import Conflict, StartupError, StorageUnavailable
+from sigillo.store.database import HEALTH_READ, HEALTH_WRITE
 
-__all__ = ["PostgresDatabase"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "ConnectProblem",
+    "PostgresDatabase",
+    "connect",
+    "connect_problem",
+    "describe_target",
+]
+
+CONNECT_TIMEOUT = 10.0  # seconds one connection attempt may take at start-up
 
 WRITER_LOCK = 0x51611_0  # the advisory lock key every Sigillo writer takes
 # The server went away, refuses connections, is shutting down, or killed our session.
@@ -65,14 +83,11 @@ class PostgresDatabase:
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
         try:
-            with _translated_errors():
-                pool = await asyncpg.create_pool(url, min_size=1, max_size=10, reset=_keep)
-        except (
-            asyncpg.PostgresError
-        ) as error:  # wrong password, missing database: the server says which
-            raise StartupError(f"PostgreSQL refused the connection: {error}") from None
-        except ValueError:  # asyncpg's DSN errors may quote the URL, password and all
-            raise StartupError("the PostgreSQL URL is not valid") from None
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=10, reset=_keep, timeout=CONNECT_TIMEOUT
+            )
+        except Exception as error:  # each kind described, none re-raised
+            raise _startup_error(url, error) from None
         return cls(pool)
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -103,5 +118,141 @@ class PostgresDatabase:
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
 
+    async def probe(self, seconds: float) -> None:
+        """Readiness. The write is one statement outside any transaction and without the
+        writer lock: it waits for no append (nor a rebuild), and the server commits it
+        before answering, so a replica cut off mid-probe leaves no row lock behind. A
+        server that stops answering gets its connection closed at the deadline, so no
+        probe outlives `seconds` by more than a moment."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        late = StorageUnavailable(f"the database did not answer within {seconds:g} s")
+        try:
+            connection = await self._pool.acquire(timeout=seconds)
+        except TimeoutError:
+            raise late from None
+        except (*_UNAVAILABLE, asyncpg.PostgresError):
+            raise StorageUnavailable("the database cannot be reached") from None
+        work = asyncio.ensure_future(_read_then_write(connection))
+        try:
+            done, _ = await asyncio.wait({work}, timeout=max(0.0, deadline - loop.time()))
+            if not done:
+                raise late
+            try:
+                work.result()
+            except asyncpg.ReadOnlySQLTransactionError:
+                raise StorageUnavailable("the database is read-only") from None
+            except _UNAVAILABLE:
+                raise StorageUnavailable("the database cannot be reached") from None
+            except asyncpg.PostgresError as error:
+                raise StorageUnavailable(
+                    f"the database refused the write (SQLSTATE {error.sqlstate})"
+                ) from None
+        finally:
+            if not work.done():
+                connection.terminate()  # fails the statement in flight at once
+                work.add_done_callback(_taken)
+            await self._pool.release(connection)
+
     async def close(self) -> None:
         await self._pool.close()
+
+
+async def _read_then_write(connection: asyncpg.Connection) -> None:
+    await connection.fetch(HEALTH_READ)
+    await connection.execute(HEALTH_WRITE, int(time.time() * 1000))
+
+
+def _taken(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a probe abandoned at its deadline fails quietly
+
+
+class ConnectProblem(NamedTuple):
+    reason: str  # what failed, for people: never the URL, never a password
+    lasting: bool  # trying again cannot help
+    answered: bool = False  # PostgreSQL itself said no (else it was not reached)
+
+    def say(self, url: str) -> str:
+        """The whole message: which server, whether it was reached, what failed."""
+        if self.reason == _BAD_URL:
+            return _BAD_URL
+        verb = "refused the connection" if self.answered else "cannot be reached"
+        return f"PostgreSQL at {describe_target(url)} {verb}: {self.reason}"
+
+
+_BAD_URL = "the PostgreSQL URL is not valid"
+
+
+def describe_target(url: str) -> str:
+    """`host:port` (or several, or a socket directory) of a PostgreSQL URL, without the
+    user name and password before `@` or any other query parameter."""
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    query = parse_qs(parts.query)
+    port = (query.get("port") or [os.environ.get("PGPORT") or "5432"])[0]
+    if not hosts:
+        host = (query.get("host") or [os.environ.get("PGHOST") or "localhost"])[0]
+        return host if host.startswith("/") else f"{host}:{port}"
+    if "," in hosts or hosts.rsplit("]", 1)[-1].count(":") == 1:
+        return hosts  # ports given (or several hosts, each as written)
+    return f"{hosts}:{port}"
+
+
+def _explain(error: BaseException, timeout: float) -> ConnectProblem:
+    """What failed when connecting, in words; the server's messages name the user or the
+    database, never the password."""
+    if isinstance(error, ValueError):  # asyncpg's DSN errors may quote the URL, password and all
+        return ConnectProblem(_BAD_URL, lasting=True)
+    if isinstance(
+        error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return ConnectProblem(f"authentication failed ({error})", lasting=True, answered=True)
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return ConnectProblem(f"the database does not exist ({error})", True, answered=True)
+    if isinstance(error, asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError):
+        return ConnectProblem(f"it cannot take the connection now ({error})", False, True)
+    if isinstance(error, asyncpg.PostgresConnectionError):  # dropped while connecting
+        return ConnectProblem(f"the connection failed ({error})", lasting=False)
+    if isinstance(error, asyncpg.PostgresError):
+        return ConnectProblem(str(error), lasting=True, answered=True)
+    if isinstance(error, TimeoutError):
+        return ConnectProblem(f"timeout: no answer within {round(timeout, 1):g} s", lasting=False)
+    if isinstance(error, socket.gaierror):
+        return ConnectProblem("unknown host (the name does not resolve)", lasting=False)
+    if isinstance(error, ConnectionRefusedError) or (
+        isinstance(error, OSError) and f"[Errno {errno.ECONNREFUSED}]" in str(error)
+    ):  # one address refused, or each of several (asyncio joins their messages)
+        return ConnectProblem("connection refused (is PostgreSQL listening there?)", False)
+    if isinstance(error, ssl.SSLError):
+        return ConnectProblem(f"TLS failed ({error.reason or 'handshake'})", lasting=True)
+    if isinstance(error, OSError):
+        return ConnectProblem(f"network error ({error.strerror or error})", lasting=False)
+    if isinstance(error, asyncpg.InterfaceError):
+        return ConnectProblem(f"the connection failed ({error})", lasting=False)
+    return ConnectProblem(f"the connection failed ({type(error).__name__})", lasting=False)
+
+
+async def connect_problem(url: str, seconds: float) -> ConnectProblem | None:
+    """Try one connection, for up to `seconds` (and close it): None if it opened, else
+    what failed."""
+    try:
+        connection = await asyncpg.connect(url, timeout=seconds)
+    except Exception as error:  # described, never re-raised
+        return _explain(error, seconds)
+    with contextlib.suppress(Exception):  # it opened: that is all this wanted to know
+        await connection.close(timeout=seconds)
+    return None
+
+
+def _startup_error(url: str, error: BaseException) -> StartupError:
+    return StartupError(_explain(error, CONNECT_TIMEOUT).say(url))
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection for start-up work (migrations); a failure is a StartupError that
+    says which host and what failed."""
+    try:
+        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+    except Exception as error:  # described, never re-raised
+        raise _startup_error(url, error) from None

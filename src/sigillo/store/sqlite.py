@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from sigillo.domain.errors import Conflict, StorageUnavailable
+from sigillo.store.database import HEALTH_READ, HEALTH_WRITE
 
 __all__ = ["SqliteDatabase", "create_private"]
 
@@ -124,6 +126,22 @@ class SqliteDatabase:
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
 
+    async def probe(self, seconds: float) -> None:
+        """Readiness: a read on a reader, then BEGIN IMMEDIATE, one upsert, COMMIT on the
+        writer (SQLite has one writer, so the write takes the writer slot, for one
+        statement). Waiting for a reader or for the slot ends at the deadline; a statement
+        already in SQLite's thread cannot be stopped, and the caller stops waiting for it
+        instead (sigillo.services.health)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.fetch(HEALTH_READ)
+                async with self.writing() as tx:
+                    await tx.execute(HEALTH_WRITE, int(time.time() * 1000))
+        except TimeoutError:
+            raise StorageUnavailable(f"the database did not answer within {seconds:g} s") from None
+        except sqlite3.Error as error:
+            raise StorageUnavailable(f"the database check failed ({error})") from None
+
     async def close(self) -> None:
         for connection in self._opened:
             await connection.close()
@@ -145,7 +163,9 @@ def create_private(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as error:
-        raise StorageUnavailable(f"cannot create the database file: {error.strerror}") from None
+        raise StorageUnavailable(
+            f"cannot create the database file {path}: {error.strerror}"
+        ) from None
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
@@ -153,8 +173,8 @@ async def _connect(path: str) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(
             path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
         )
-    except sqlite3.Error:
-        raise StorageUnavailable("the database file cannot be opened") from None
+    except sqlite3.Error as error:
+        raise StorageUnavailable(f"the database file {path} cannot be opened ({error})") from None
     tx = _Transaction(connection)
     await tx.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await tx.execute("PRAGMA synchronous = FULL")

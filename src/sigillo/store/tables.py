@@ -25,6 +25,7 @@ __all__ = [
     "EncryptionKeys",
     "Environments",
     "Events",
+    "HealthChecks",
     "Invitations",
     "KeyUsage",
     "Memberships",
@@ -236,6 +237,14 @@ class EncryptionKeys(Table, tablename="encryption_keys"):
     created_at = BigInt()
 
 
+class HealthChecks(Table, tablename="health_checks"):
+    """One row (id 1), written by each readiness probe (`GET /health/ready`): proof that
+    the database takes writes. Not part of the log or of any read model."""
+
+    id = Integer(primary_key=True)
+    checked_at = BigInt()
+
+
 UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "events_stream_version": ("events", ("stream_id", "version")),
     "environments_project_slug": ("environments", ("project_id", "slug")),
@@ -268,4 +277,5 @@ TABLES: list[type[Table]] = [
     ApiTokens,
     ProjectionCheckpoints,
     EncryptionKeys,
+    HealthChecks,
 ]
