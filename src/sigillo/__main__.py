@@ -37,6 +37,8 @@ ADMIN_EXAMPLES = {
     "create-user": 'printf %s "$PASSWORD" | sigillo admin create-user ada@example.com '
     "--password-stdin",
     "sign-in-failures": "sigillo admin sign-in-failures --email ada@example.com --limit 20",
+    "backup": "sigillo admin backup /backups/sigillo-$(date +%F).db --data-dir ./data",
+    "verify-backup": "sigillo admin verify-backup /backups/sigillo-2026-12-07.db --data-dir ./data",
 }
 
 
@@ -130,6 +132,26 @@ def _admin(commands: Any) -> None:
     failures.add_argument("--email", help="only those for this email address (by its hash)")
     failures.add_argument("--limit", type=int, default=100, help="at most this many [100]")
     _database_options(failures)
+    backup = tasks.add_parser(
+        "backup",
+        help="copy the database while the server runs (SQLite), or print the pg_dump command",
+        **_examples("backup"),
+    )
+    backup.add_argument("path", metavar="PATH", help="the backup file to write (mode 0600)")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    _database_options(backup)
+    verify = tasks.add_parser(
+        "verify-backup",
+        help="check a backup: its log against its read models, and the key against its values",
+        **_examples("verify-backup"),
+    )
+    verify.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="a SQLite backup file [none: the database --database-url names, e.g. a restored dump]",
+    )
+    _database_options(verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from sigillo import logs
 from sigillo.domain.errors import Conflict, InvalidInput, StartupError, StorageUnavailable
 from sigillo.settings import Settings
 
@@ -14,10 +14,11 @@ __all__ = ["run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("piccolo").setLevel(logging.WARNING)
+    try:
+        logs.configure()
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = Settings.load(
             host=getattr(args, "host", None),
@@ -25,8 +26,11 @@ def run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             database_url=args.database_url,
         )
-    except ValueError:
-        print("error: SIGILLO_PORT must be a whole number", file=sys.stderr)
+    except ValueError as error:  # a setting's own message names it; int() of the port's not
+        named = str(error).startswith("SIGILLO_")
+        print(
+            f"error: {error if named else 'SIGILLO_PORT must be a whole number'}", file=sys.stderr
+        )
         return 2
     try:
         if args.command == "server":
@@ -42,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(_create_user(settings, args.email, args.name, password))
         if args.task == "sign-in-failures":
             return asyncio.run(_sign_in_failures(settings, args.email, args.limit))
+        if args.task in ("backup", "verify-backup"):
+            return _backup(settings, args)
         return asyncio.run(_rebuild(settings, check_only=args.check))
     except (StartupError, StorageUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -86,6 +92,29 @@ async def _rebuild(settings: Settings, *, check_only: bool) -> int:
     if check_only and not report.identical:
         print("error: the stored read models differ from a replay of the log", file=sys.stderr)
         return 1
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sigillo.backup import BackupError, backup, verify_backup
+
+    try:
+        if args.task == "backup":
+            print("\n".join(backup(settings, Path(args.path), force=args.force)))
+            return 0
+        path = Path(args.path) if args.path else None
+        report = asyncio.run(verify_backup(settings, path))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    opened = "a sealed value opened" if report.opened else "no sealed value to open"
+    print(
+        f"backup is sound: {report.events} events replay into its read models; "
+        f"{report.environments} environments, {report.secrets} live secrets; "
+        f"key {', '.join(report.keys) or '(none registered)'} checked, {opened}"
+    )
     return 0
 
 

@@ -87,7 +87,8 @@ def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
     assert bash_complete(sigillo, "secrets -c dev g") == ["get"]
     assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download"]
     assert bash_complete(sigillo, "admin ") == [
-        "migrate", "rebuild-projections", "create-user", "sign-in-failures",
+        "migrate", "rebuild-projections", "create-user", "sign-in-failures", "backup",
+        "verify-backup",
     ]  # fmt: skip
 
 
