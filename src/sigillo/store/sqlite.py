@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import re
 import sqlite3
@@ -24,6 +25,8 @@ import aiosqlite
 from sigillo.domain.errors import Conflict, StorageUnavailable
 from sigillo.store.database import HEALTH_READ, HEALTH_WRITE
 
+log = logging.getLogger("sigillo.store")
+
 __all__ = ["SqliteDatabase", "create_private"]
 
 BUSY_TIMEOUT_MS = 30_000
@@ -33,6 +36,22 @@ READERS = 4
 @functools.lru_cache(maxsize=512)
 def _sql(statement: str) -> str:
     return re.sub(r"\$(\d+)", r"?\1", statement)
+
+
+DISK_FULL = "the server's disk is full"
+_FULL_LOG_EVERY = 60.0  # seconds: the log says it once a minute while it lasts, not per write
+_full_logged_at: float | None = None
+
+
+def _disk_full() -> None:
+    global _full_logged_at
+    now = time.monotonic()
+    if _full_logged_at is None or now - _full_logged_at >= _FULL_LOG_EVERY:
+        _full_logged_at = now
+        log.error(
+            "the disk holding the SQLite database is full: writes answer 503 and readiness "
+            "fails until space is freed; reads still work"
+        )
 
 
 @contextmanager
@@ -45,6 +64,9 @@ def _translated_errors() -> Iterator[None]:
         text = str(error)
         if "locked" in text or "busy" in text:
             raise StorageUnavailable("the database is busy; try again") from None
+        if "disk is full" in text:  # SQLITE_FULL: nothing was written, the write may retry
+            _disk_full()
+            raise StorageUnavailable(DISK_FULL) from None
         if "unable to open" in text or "disk I/O" in text or "readonly" in text:
             raise StorageUnavailable("the database file cannot be opened or written") from None
         raise
