@@ -111,7 +111,8 @@ class Databases:
     def drop_all(self) -> None:
         """Drop every database this run made: the copies side by side, then the template.
         Each DROP DATABASE waits for a checkpoint, and one checkpoint serves all the drops
-        waiting at once: one at a time, a worker's few hundred took about 50 s."""
+        waiting at once: one at a time a drop took about 1 s on a busy machine, 24 at once
+        about 40 ms each."""
         if self._pg_made:
             template = [self._pg_template] if self._pg_template in self._pg_made else []
             copies = [name for name in self._pg_made if name not in template]
@@ -120,7 +121,7 @@ class Databases:
         self._pg_made.clear()
 
 
-async def _drop_side_by_side(names: list[str], at_once: int = 8) -> None:
+async def _drop_side_by_side(names: list[str], at_once: int = 24) -> None:
     gate = asyncio.Semaphore(at_once)
 
     async def drop(name: str) -> None:

@@ -51,3 +51,6 @@ def configure(env: Mapping[str, str] | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("piccolo").setLevel(logging.WARNING)
+    # asyncpg warns with a traceback each time it fails to reconnect its pool; the store
+    # says the same once, in words (sigillo.store.outage).
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)

@@ -38,9 +38,19 @@ class Settings:
     # Anyone may create an account (POST /api/auth/sign-up/email); off, sign-up needs an
     # invitation.
     allow_signup: bool = False
+    # Where Prometheus scrapes /metrics (SIGILLO_METRICS_ADDRESS, host:port), a listener
+    # apart from the public port; unset, no metrics are served (sigillo.metrics).
+    metrics_address: str | None = None
     # Seconds `sigillo server` keeps retrying a PostgreSQL it cannot reach at start-up
     # (SIGILLO_DATABASE_STARTUP_TIMEOUT); 0 tries once. SQLite is never retried.
     database_startup_timeout: float = 30.0
+    # Seconds one database operation may take while serving (SIGILLO_DATABASE_TIMEOUT):
+    # opening a pooled connection, waiting for a free one, one statement. Past it the
+    # request answers 503 and the server recovers by itself when the database does.
+    database_timeout: float = 5.0
+    # Where every committed event is also written as a JSON line (SIGILLO_AUDIT_SINK):
+    # file:/path/audit.jsonl, syslog or syslog://host:port (sigillo.audit_sink); None: nowhere.
+    audit_sink: str | None = None
 
     @classmethod
     def load(
@@ -51,6 +61,7 @@ class Settings:
         port: int | None = None,
         data_dir: str | Path | None = None,
         database_url: str | None = None,
+        metrics_address: str | None = None,
     ) -> Settings:
         env = os.environ if env is None else env
         directory = Path(
@@ -74,7 +85,11 @@ class Settings:
             public_url=(env.get("SIGILLO_PUBLIC_URL") or "").rstrip("/") or None,
             allow_signup=(env.get("SIGILLO_ALLOW_SIGNUP") or "").strip().lower()
             in {"1", "true", "yes", "on"},
+            metrics_address=(metrics_address or env.get("SIGILLO_METRICS_ADDRESS") or "").strip()
+            or None,
             database_startup_timeout=_seconds(env, "SIGILLO_DATABASE_STARTUP_TIMEOUT", 30.0),
+            database_timeout=_seconds(env, "SIGILLO_DATABASE_TIMEOUT", 5.0, positive=True),
+            audit_sink=(env.get("SIGILLO_AUDIT_SINK") or "").strip() or None,
         )
 
 
@@ -88,8 +103,9 @@ def _items(text: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (text or "").split(",") if item.strip())
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A duration setting in seconds, 0 or more; unset or blank is `default`."""
+def _seconds(env: Mapping[str, str], name: str, default: float, *, positive: bool = False) -> float:
+    """A duration setting in seconds, 0 or more (more than 0 if `positive`); unset or
+    blank is `default`."""
     text = env.get(name)
     if not text or not text.strip():
         return default
@@ -99,4 +115,6 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = -1.0
     if not 0 <= value < float("inf"):  # negative, not a number, infinite
         raise ValueError(f"{name} must be a number of seconds, 0 or more")
+    if positive and value == 0:
+        raise ValueError(f"{name} must be a number of seconds, more than 0")
     return value

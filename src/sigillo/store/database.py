@@ -76,16 +76,18 @@ def sqlite_path(url: str) -> str | None:
     return url.removeprefix("sqlite:///")
 
 
-async def open_database(url: str) -> Database:
+async def open_database(url: str, *, operation_timeout: float | None = None) -> Database:
+    """The database at `url`. `operation_timeout` (seconds) bounds each operation while serving
+    (Settings.database_timeout); admin tasks, whose statements may run long, pass none."""
     path = sqlite_path(url)
     if path is not None:
         from sigillo.store.sqlite import SqliteDatabase
 
-        return await SqliteDatabase.open(path)
+        return await SqliteDatabase.open(path, operation_timeout)
     if url.startswith(("postgresql://", "postgres://")):
         from sigillo.store.postgres import PostgresDatabase
 
-        return await PostgresDatabase.open(url)
+        return await PostgresDatabase.open(url, operation_timeout)
     raise StartupError("the database URL must start with sqlite:/// or postgresql://")
 
 

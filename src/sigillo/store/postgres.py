@@ -22,6 +22,7 @@ import asyncpg
 
 from sigillo.domain.errors import Conflict, StartupError, StorageUnavailable
 from sigillo.store.database import HEALTH_READ, HEALTH_WRITE
+from sigillo.store.outage import Outage
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -46,14 +47,36 @@ _UNAVAILABLE = (
 )
 
 
+# What PostgreSQL is given beyond the client's own limit, so that its statement_timeout
+# (a clean error on a connection that stays usable) fires before the client gives up on
+# a server that no longer answers at all.
+_CLIENT_GRACE = 1.0
+# Shutting down: how long in-flight work may take to hand its connections back before
+# every connection is cut.
+_CLOSE_PATIENCE = 2.0
+
+
+def _late(seconds: float | None) -> StorageUnavailable:
+    within = "in time" if seconds is None else f"within {seconds:g} s"
+    return StorageUnavailable(f"the database did not answer {within}; try again")
+
+
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def _translated_errors(seconds: float | None) -> Iterator[None]:
     try:
         yield
     except asyncpg.UniqueViolationError:
         raise Conflict("the write collides with stored data (a duplicate id)") from None
+    except (TimeoutError, asyncpg.QueryCanceledError):  # the client's limit, or the server's
+        raise _late(seconds) from None
     except _UNAVAILABLE:
         raise StorageUnavailable("the database cannot be reached; try again") from None
+
+
+def _broken(error: BaseException) -> bool:
+    """After this error the connection cannot be trusted to answer: cut it rather than
+    ask it to roll back (PostgreSQL rolls back a transaction whose connection is gone)."""
+    return isinstance(error, (TimeoutError, asyncio.CancelledError, *_UNAVAILABLE))
 
 
 async def _keep(connection: asyncpg.Connection) -> None:
@@ -77,18 +100,38 @@ class _Transaction:
 
 
 class PostgresDatabase:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """`timeout` bounds every operation while serving: opening a pooled connection, waiting
+    for a free one, and each statement (on the server as statement_timeout, and on the
+    client a moment later, for a server that stopped answering). Past it the operation
+    fails with StorageUnavailable, the connection is cut, and the next request starts
+    afresh. None (admin tasks, which may run long statements) sets no limit."""
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float | None = None, where: str = "") -> None:
         self._pool = pool
+        self._timeout = timeout
+        self._outage = Outage(f"PostgreSQL at {where or 'its address'}")
 
     @classmethod
-    async def open(cls, url: str) -> PostgresDatabase:
+    async def open(cls, url: str, operation_timeout: float | None = None) -> PostgresDatabase:
+        timeout = operation_timeout
+        limits: dict[str, Any] = {}
+        if timeout is not None:
+            limits = {
+                "command_timeout": timeout + _CLIENT_GRACE,
+                "server_settings": {"statement_timeout": str(int(timeout * 1000))},
+            }
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=10, reset=_keep, timeout=CONNECT_TIMEOUT
+                url,
+                min_size=1,
+                max_size=10,
+                reset=_keep,
+                timeout=timeout or CONNECT_TIMEOUT,
+                **limits,
             )
         except Exception as error:  # each kind described, none re-raised
             raise _startup_error(url, error) from None
-        return cls(pool)
+        return cls(pool, timeout, describe_target(url))
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         async with self._connection() as connection:
@@ -96,24 +139,54 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[_Transaction]:
-        async with self._connection() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
-            yield _Transaction(connection)
+        async with self._connection() as connection:
+            transaction = connection.transaction()
+            await transaction.start()
+            try:
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                yield _Transaction(connection)
+            except BaseException as error:
+                if not _broken(error):  # else _connection cuts the connection
+                    await transaction.rollback()
+                raise
+            await transaction.commit()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection. Any failure to get one (refused, shutting down, database not
-        accepting connections) means the database is unavailable; once connected, only
-        connection-loss errors do."""
+        accepting connections, none free in time) means the database is unavailable; once
+        connected, only connection-loss errors and timeouts do, and those cut the
+        connection, since a reply may still be on its way."""
+        with self._watched():
+            connection = await self._acquire()
         try:
-            connection = await self._pool.acquire()
-        except (*_UNAVAILABLE, asyncpg.PostgresError):
-            raise StorageUnavailable("the database cannot be reached; try again") from None
-        try:
-            with _translated_errors():
-                yield connection
+            with self._watched(), _translated_errors(self._timeout):
+                try:
+                    yield connection
+                except BaseException as error:
+                    if _broken(error):
+                        connection.terminate()
+                    raise
         finally:
             await self._pool.release(connection)
+
+    async def _acquire(self) -> asyncpg.Connection:
+        try:
+            return await self._pool.acquire(timeout=self._timeout)
+        except TimeoutError:
+            raise _late(self._timeout) from None
+        except (*_UNAVAILABLE, asyncpg.PostgresError):
+            raise StorageUnavailable("the database cannot be reached; try again") from None
+
+    @contextmanager
+    def _watched(self) -> Iterator[None]:
+        """Tell the outage log whether the database did what it was asked."""
+        try:
+            yield
+        except StorageUnavailable as error:
+            self._outage.failed(str(error).removesuffix("; try again"))
+            raise
+        self._outage.answered()
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
@@ -155,7 +228,17 @@ class PostgresDatabase:
             await self._pool.release(connection)
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close every connection; past a short wait for work in flight, cut them (a
+        database that stopped answering would otherwise hold shutdown forever)."""
+        try:
+            await asyncio.wait_for(self._pool.close(), _CLOSE_PATIENCE)
+        except TimeoutError:
+            self._pool.terminate()
+
+    def pool_use(self) -> dict[str, int]:
+        """For metrics, read when scraped (sigillo.metrics): the pool's connections."""
+        size, idle = self._pool.get_size(), self._pool.get_idle_size()
+        return {"in_use": size - idle, "idle": idle, "max": self._pool.get_max_size()}
 
 
 async def _read_then_write(connection: asyncpg.Connection) -> None:

@@ -89,32 +89,52 @@ class _Transaction:
 
 
 class SqliteDatabase:
-    def __init__(self, path: str, writer: aiosqlite.Connection) -> None:
+    """`timeout` bounds the waits while serving: for a reader, for the writer slot in this
+    process and for another process's lock (SQLite's busy timeout); past it the operation
+    fails with StorageUnavailable. None (admin tasks) waits up to BUSY_TIMEOUT_MS for a
+    lock and as long as it takes for the rest."""
+
+    def __init__(
+        self, path: str, writer: aiosqlite.Connection, timeout: float | None = None
+    ) -> None:
         self.path = path
         self._writer = writer
+        self._timeout = timeout
         self._write_lock = asyncio.Lock()
         self._dirty = False  # a writer may have left the connection inside a transaction
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = [writer]
 
     @classmethod
-    async def open(cls, path: str) -> SqliteDatabase:
+    async def open(cls, path: str, operation_timeout: float | None = None) -> SqliteDatabase:
+        timeout = operation_timeout
         create_private(Path(path))
-        writer = await _connect(path)
+        busy_ms = BUSY_TIMEOUT_MS if timeout is None else max(1, int(timeout * 1000))
+        writer = await _connect(path, busy_ms)
         await _Transaction(writer).execute("PRAGMA journal_mode = WAL")
-        database = cls(path, writer)
+        database = cls(path, writer, timeout)
         for _ in range(READERS):
-            reader = await _connect(path)
+            reader = await _connect(path, busy_ms)
             database._opened.append(reader)
             database._readers.put_nowait(reader)
         return database
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        reader = await self._readers.get()
+        async with self._waiting():
+            reader = await self._readers.get()
         try:
             return await _Transaction(reader).fetch(sql, *args)
         finally:
             self._readers.put_nowait(reader)
+
+    @asynccontextmanager
+    async def _waiting(self) -> AsyncIterator[None]:
+        """Wait for a connection of this process, within the timeout."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                yield
+        except TimeoutError:
+            raise StorageUnavailable("the database is busy; try again") from None
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[_Transaction]:
@@ -126,7 +146,9 @@ class SqliteDatabase:
         interrupted, the connection stays marked dirty and the next writer rolls back
         first. Either way no writer ever starts inside another's transaction.
         """
-        async with self._write_lock:
+        async with self._waiting():
+            await self._write_lock.acquire()
+        try:
             tx = _Transaction(self._writer)
             if self._dirty:
                 await self._rollback()
@@ -139,6 +161,8 @@ class SqliteDatabase:
                 await self._rollback()
                 raise
             self._dirty = False
+        finally:
+            self._write_lock.release()
 
     async def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.OperationalError):  # "no transaction is active"
@@ -169,6 +193,14 @@ class SqliteDatabase:
             await connection.close()
         self._opened.clear()
 
+    def pool_use(self) -> dict[str, int]:
+        """For metrics, read when scraped (sigillo.metrics): readers in use and idle, and
+        whether the one writer is held."""
+        readers = max(len(self._opened) - 1, 0)
+        idle = min(self._readers.qsize(), readers)
+        busy = int(self._write_lock.locked())
+        return {"in_use": readers - idle, "idle": idle, "max": READERS, "writer_busy": busy}
+
 
 def create_private(path: Path) -> None:
     """The database holds ciphertexts and the audit trail: only its owner may read it.
@@ -190,15 +222,13 @@ def create_private(path: Path) -> None:
         ) from None
 
 
-async def _connect(path: str) -> aiosqlite.Connection:
+async def _connect(path: str, busy_ms: int) -> aiosqlite.Connection:
     try:
-        connection = await aiosqlite.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-        )
+        connection = await aiosqlite.connect(path, timeout=busy_ms / 1000, isolation_level=None)
     except sqlite3.Error as error:
         raise StorageUnavailable(f"the database file {path} cannot be opened ({error})") from None
     tx = _Transaction(connection)
-    await tx.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await tx.execute(f"PRAGMA busy_timeout = {busy_ms}")
     await tx.execute("PRAGMA synchronous = FULL")
     await tx.execute("PRAGMA foreign_keys = ON")
     return connection
