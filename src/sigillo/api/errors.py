@@ -22,6 +22,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from sigillo import metrics
 from sigillo.api.allow import allow_value
 from sigillo.domain.errors import (
     Conflict,
@@ -66,6 +67,8 @@ def _sigillo_error(_: Request[Any, Any, Any], error: SigilloError) -> Response[d
     if isinstance(error, InvalidInput):
         detail = [{"field": error.field, "message": error.message}]
         return _json(status, {"error": "validation failed", "detail": detail})
+    if isinstance(error, StorageUnavailable):
+        metrics.database_error(error)
     if isinstance(error, TooManyAttempts):  # an account's sign-ins backing off
         return _json(status, {"error": str(error)}, {"Retry-After": str(error.retry_after)})
     if status == 500:

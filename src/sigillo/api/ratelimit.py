@@ -23,6 +23,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
+from sigillo import metrics
 from sigillo.http.credentials import credential
 
 __all__ = ["LIMITS", "Budget", "RateLimits", "client_address", "client_ip", "rate_limited"]
@@ -121,6 +122,7 @@ async def rate_limited(
     limits: RateLimits = connection.app.state.rate_limits
     wait = limits.take(limit, client_address(connection, limits.trusted))
     if wait is not None:
+        metrics.RATE_LIMIT_REFUSALS.labels(limit).inc()
         raise TooManyRequestsException(
             "too many requests", headers={"Retry-After": str(math.ceil(wait))}
         )

@@ -9,8 +9,10 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from sigillo import metrics
 from sigillo.api.auth import Principal
 from sigillo.api.ratelimit import client_ip
+from sigillo.domain.errors import TooManyAttempts, Unauthorized
 from sigillo.domain.projections.rows import UserRow
 from sigillo.http.credentials import clear_session_cookies, credential, session_cookie
 from sigillo.http.csrf import csrf_token
@@ -72,13 +74,17 @@ async def sign_in(
     401 after the same work. A session presented with the request is ended: ids rotate."""
     ip_address, user_agent = client_of(request)
     presented = credential(request)
-    token, _, user = await services.accounts.sign_in(
-        data.email,
-        data.password,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        previous_token=presented[0] if presented else None,
-    )
+    try:
+        token, _, user = await services.accounts.sign_in(
+            data.email,
+            data.password,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            previous_token=presented[0] if presented else None,
+        )
+    except (Unauthorized, TooManyAttempts) as refused:
+        metrics.sign_in_failed(refused)
+        raise
     return signed_in(request, settings, token, user)
 
 

@@ -4,7 +4,8 @@ The line holds the request id, the method, the route's template (`/api/v0/projec
 {project_id}/…`, never the path as sent: paths carry invite and setup tokens), the status
 and the duration; logs.py writes it as text or as a JSON line. Health checks, which load
 balancers make every few seconds, are logged at DEBUG only. A request that matched no route
-is logged with the route `-`.
+is logged with the route `-`. The same request is counted in the metrics (sigillo.metrics),
+by the same template.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 import secrets
 import time
 from typing import Any
+
+from sigillo import metrics
 
 __all__ = ["QUIET_PREFIX", "RequestLog"]
 
@@ -48,7 +51,9 @@ class RequestLog:
             await self.app(scope, receive, sending)
         finally:
             route = scope.get("path_template") or "-"  # set by the router once it matched
-            milliseconds = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            metrics.count_request(scope["method"], route, status, seconds)
+            milliseconds = round(seconds * 1000, 1)
             level = logging.DEBUG if route.startswith(QUIET_PREFIX) else logging.INFO
             log.log(
                 level,

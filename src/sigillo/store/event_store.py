@@ -8,12 +8,14 @@ transaction, all or nothing.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
+from sigillo import metrics
 from sigillo.domain.codec import decode_event, encode_event, subject_of
-from sigillo.domain.events import Actor, NewEvent, RecordedEvent
+from sigillo.domain.events import Actor, NewEvent, RecordedEvent, SecretsRead
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
 from sigillo.domain.projections.rows import Row
@@ -82,6 +84,7 @@ class SqlEventStore:
     async def append_many(self, appends: Sequence[Append]) -> list[list[RecordedEvent]]:
         if not any(append.events for append in appends):
             return [[] for _ in appends]
+        started = time.perf_counter()
         async with self._db.writing() as tx:
             position, versions = await _heads(tx, sorted({a.stream for a in appends}))
             results = number(appends, position, versions)
@@ -91,6 +94,7 @@ class SqlEventStore:
             for event in recorded:
                 await projector.project(event)
             await tx.execute(_CHECKPOINT, recorded[-1].position)
+        _committed(recorded, time.perf_counter() - started)
         return results
 
     async def stream_version(self, stream: str) -> int:
@@ -183,6 +187,16 @@ class SqlEventStore:
             rows={table.table: len(tables.rows(table)) for table in TABLES},
             differences=differences,
         )
+
+
+def _committed(recorded: Sequence[RecordedEvent], seconds: float) -> None:
+    """Metrics of a committed append: its time, and the audited reads it recorded (their
+    `how` and how many names, never the names)."""
+    metrics.APPENDS.observe(seconds)
+    for item in recorded:
+        if isinstance(read := item.event, SecretsRead):  # a whole read counts its scope
+            metrics.SECRET_READS.labels(read.how).inc()
+            metrics.SECRET_VALUES_READ.labels(read.how).inc(len(read.names) or read.count or 0)
 
 
 def _backward_sql(

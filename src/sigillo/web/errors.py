@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException
 from litestar.types import ExceptionHandlersMap
 
+from sigillo import metrics
 from sigillo.api.errors import EXCEPTION_HANDLERS as API_HANDLERS
 from sigillo.domain.errors import (
     Conflict,
@@ -93,6 +94,7 @@ def _sigillo(request: Request[Any, Any, Any], error: SigilloError) -> Response[s
     if isinstance(error, Conflict):
         return error_page(request, 409)
     if isinstance(error, StorageUnavailable):
+        metrics.database_error(error)
         return error_page(request, 503)
     log.error("server fault on a page: %s", type(error).__name__)
     return error_page(request, 500)

@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
 from litestar.types import ControllerRouterHandler
 
+from sigillo import metrics
 from sigillo.api.sessions import client_of
 from sigillo.domain.errors import TooManyAttempts, Unauthorized
 from sigillo.http.credentials import credential
@@ -81,10 +82,12 @@ async def login(
             user_agent=user_agent,
             previous_token=presented[0] if presented and presented[1] == "cookie" else None,
         )
-    except Unauthorized:
+    except Unauthorized as refused:
+        metrics.sign_in_failed(refused)
         context = {"redirect": target, "email": form.text("email")[:254], "error": INVALID}
         return render(request, "auth/login.html", context, status=401)
     except TooManyAttempts as backing_off:  # the account's limit, shared with the API
+        metrics.sign_in_failed(backing_off)
         retry = {"Retry-After": str(backing_off.retry_after)}
         raise TooManyRequestsException("too many requests", headers=retry) from None
     return signed_in_redirect(request, settings, token, target)
