@@ -109,7 +109,7 @@ async def test_an_environments_writes_and_reads_newest_first(api: Api) -> None:
 
     events = (await page(api, made.admin, env_events(made, "dev")))["events"]
     assert kinds(events) == [
-        ("secrets.read", ["B"]),
+        ("secrets.read", None),  # a download: every secret live at version 3, not listed
         ("secrets.read", ["B"]),
         ("secret.deleted", ["A"]),
         ("secret.set", ["B"]),
@@ -117,6 +117,9 @@ async def test_an_environments_writes_and_reads_newest_first(api: Api) -> None:
         ("environment.created", None),
     ]
     assert [e.get("how") for e in events[:2]] == ["download", "get"]
+    assert (events[0]["secretsVersion"], events[0]["count"]) == (3, 1)
+    assert "secretsVersion" not in events[1]
+    assert "count" not in events[1]
     assert [e["version"] for e in events[2:5]] == [3, 2, 1]  # the environment's secrets
     assert_newest_first(events)
     for event in events:
@@ -151,7 +154,9 @@ async def test_reads_appear_after_a_get_and_a_download(api: Api) -> None:
 
     await download(api, made.admin, made, "dev")
     [read] = (await page(api, made.admin, env_events(made, "dev"), limit=1))["events"]
-    assert (read["type"], read["names"], read["how"]) == ("secrets.read", ["A", "B"], "download")
+    assert (read["type"], read["how"]) == ("secrets.read", "download")
+    # every secret live at version 2 of the environment's secrets (A and B): not listed
+    assert (read.get("names"), read["secretsVersion"], read["count"]) == (None, 2, 2)
 
 
 async def test_pages_cover_the_log_without_gaps_or_repeats(api: Api) -> None:
@@ -197,6 +202,7 @@ async def test_filters_by_secret_and_by_actor(api: Api) -> None:
     await get_value(api, member, made, "dev", "OTHER")
     await download(api, made.admin, made, "dev")
     await delete_secret(api, member, made, "dev", "KEEP")
+    await download(api, made.admin, made, "dev")  # KEEP is no longer live: not among them
     await set_secret(api, made.admin, made, "prod", KEEP="elsewhere")
     path = env_events(made, "dev")
 
@@ -207,7 +213,8 @@ async def test_filters_by_secret_and_by_actor(api: Api) -> None:
         ("secret.set", "Member M"),
         ("secret.set", "Admin A"),
     ]
-    assert all("KEEP" in e["names"] for e in keep)
+    assert all("KEEP" in e["names"] for e in keep if e["type"] != "secrets.read")
+    assert (keep[1]["secretsVersion"], keep[1]["count"]) == (3, 2)  # KEEP was live at 3
 
     mine = (await page(api, made.admin, path, actor=member_id))["events"]
     assert kinds(mine) == [

@@ -626,7 +626,9 @@ async def test_a_token_downloads_within_its_scope(api: Api) -> None:
     assert response.content == b'{"DB_HOST":"localhost","DB_PORT":"5432"}'
     [(actor, read)] = await reads(api, made.environments["dev"])
     assert actor == Actor("token", token["id"])
-    assert (read.names, read.how) == (["DB_HOST", "DB_PORT"], "download")
+    # every secret live at the version read (DB_HOST, DB_PORT), recorded by its scope
+    version = await api.services.store.stream_version(f"env:{made.environments['dev']}")
+    assert (read.names, read.how, read.version, read.count) == ([], "download", version, 2)
 
 
 # -- section 16: the secret named `download` ------------------------------------------------
@@ -670,7 +672,7 @@ async def test_d16_get_and_download_record_reads_and_list_does_not(api: Api) -> 
 
     assert await reads(api, environment_id) == [
         (made.admin_actor, SecretsRead(environment_id, ["B"], "get")),
-        (made.admin_actor, SecretsRead(environment_id, ["A", "B"], "download")),
+        (made.admin_actor, SecretsRead(environment_id, [], "download", version=2, count=2)),
     ]
     stream = await api.services.store.read_stream(f"reads:{environment_id}")
     assert len(stream) == 2

@@ -88,8 +88,12 @@ def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
     assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download"]
     assert bash_complete(sigillo, "admin ") == [
         "migrate", "rebuild-projections", "create-user", "sign-in-failures", "backup",
-        "verify-backup",
+        "verify-backup", "rotate-key", "audit",
     ]  # fmt: skip
+    assert bash_complete(sigillo, "admin audit ") == ["export"]
+    assert {"--since", "--org", "--output", "--database-url"} <= set(
+        bash_complete(sigillo, "admin audit export --")
+    )
 
 
 def test_bash_completes_options_of_the_current_command(sigillo: Sigillo) -> None:

@@ -9,13 +9,16 @@ services (as the API would), and the tab is read over HTTP as a browser reads it
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from html import unescape
 
 import pytest
 
-from sigillo.domain.events import Actor
+from sigillo.domain.events import Actor, NewEvent, SecretsRead
 from sigillo.domain.projections.rows import EnvironmentRow
+from sigillo.domain.streams import reads_stream
+from sigillo.services.ids import UlidFactory
 from tests.web.conftest import Browser, Web, join, location, org_with_project, text_of
 
 pytestmark = pytest.mark.asyncio
@@ -23,6 +26,11 @@ pytestmark = pytest.mark.asyncio
 MARK = "zq-event-log-marker"  # every value set here contains it; no page may, unrevealed
 HTMX = {"HX-Request": "true"}
 ROW = re.compile(r'<tr class="log-row tone-(\w+)">(.*?)</tr>', re.S)
+new_ulid = UlidFactory()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -121,7 +129,7 @@ async def test_events_newest_first_with_their_action_and_author(web: Web) -> Non
     texts = [text for _, text in rows(answer.text)]
     assert texts[0].startswith("DB_URL run")
     assert texts[0].endswith("Mia Member")
-    assert texts[1].startswith("DB_URL download")
+    assert texts[1].startswith("all 1 secret (version 3) download")  # the whole environment
     assert "CI deploy token revoked" in texts[1]
     assert texts[2].startswith("DB_URL get")
     assert "CI deploy" in texts[2]
@@ -141,15 +149,33 @@ async def test_events_newest_first_with_their_action_and_author(web: Web) -> Non
 
 
 async def test_a_read_of_many_secrets_names_a_few_and_counts_the_rest(web: Web) -> None:
+    """A read that lists its names (every download recorded before reads were recorded by
+    their scope, and reveals of many names today) still renders as it always did."""
     s = await scene(web)
-    await web.services.secrets.set(
-        s.dev.id, {f"K{i:02}": f"{MARK}{i}" for i in range(7)}, s.admin.actor
-    )
-    await web.services.secrets.values(s.dev.id, s.admin.actor, "download")
+    names = [f"K{i:02}" for i in range(7)]
+    await web.services.secrets.set(s.dev.id, {n: f"{MARK}{n}" for n in names}, s.admin.actor)
+    old = NewEvent(new_ulid(), now_ms(), s.admin.actor, SecretsRead(s.dev.id, names, "download"))
+    await web.services.store.append(reads_stream(s.dev.id), None, [old])
     first = rows((await s.admin.get(s.tab)).text)[0][1]
     assert first.startswith("K00 , K01 , K02 +4 more download")
     filtered = rows((await s.admin.get(s.tab, params={"secret": "K05"})).text)
     assert filtered[0][1].startswith("K05 , K00 , K01 +4 more download")
+
+
+async def test_a_download_reads_as_every_secret_at_a_version(web: Web) -> None:
+    """A download is recorded by its scope: "all 7 secrets (version 7)"; filtered by a
+    secret live then, "K05 +6 more"; by a secret not live then, not there at all."""
+    s = await scene(web)
+    names = [f"K{i:02}" for i in range(7)]
+    await web.services.secrets.set(s.dev.id, {n: f"{MARK}{n}" for n in names}, s.admin.actor)
+    await web.services.secrets.values(s.dev.id, s.admin.actor, "download")
+    await put(web, s.dev, s.admin.actor, LATE=f"{MARK}-late")
+    first = rows((await s.admin.get(s.tab)).text)[1][1]
+    assert first.startswith("all 7 secrets (version 7) download")
+    filtered = rows((await s.admin.get(s.tab, params={"secret": "K05"})).text)
+    assert filtered[0][1].startswith("K05 +6 more download")
+    late = rows((await s.admin.get(s.tab, params={"secret": "LATE"})).text)
+    assert [text.split()[1] for _, text in late] == ["set"]  # the download came before it
 
 
 async def test_the_empty_state_and_a_project_without_environments(web: Web) -> None:

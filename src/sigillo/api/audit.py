@@ -9,6 +9,11 @@ Pages are newest first: `limit` (1..200, default 50) events, and `nextBefore`, t
 to pass as `before` for the next (older) page, or null on the last page. `secret` keeps
 the events about one secret (its sets, deletes, and the reads that included it), `actor`
 those of one user or token id. No answer ever carries a value or a ciphertext.
+
+A read of the whole environment (a download, `sigillo run`) lists no `names`: it read
+every secret live at version `secretsVersion` of the environment's secrets, `count` of
+them (reads recorded before this existed list their names, as reads of some names do).
+The `secret` filter keeps such a read when the secret was live at that version.
 """
 
 from __future__ import annotations

@@ -90,14 +90,27 @@ class SecretKindChanged(_Event, tag="secret.kind_changed", frozen=True):
     previous: SecretKind
 
 
-class SecretsRead(_Event, tag="secrets.read", frozen=True):
+class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
     """Plaintext left the server [D16]: which names, how (get, download, reveal, run).
     Appended before the values are returned, so a read that is not recorded does not
-    happen. Kept on the environment's own `reads:` stream, out of its secrets' versions."""
+    happen. Kept on the environment's own `reads:` stream, out of its secrets' versions.
+
+    A read of the whole environment (download, run) names its scope instead of listing
+    it: `names` empty, `version` the version of the environment's secrets stream it read
+    and `count` how many secrets were live there; the names are those live at that
+    version (replay the `env:` stream up to it). Reads of some names (get, reveal) list
+    them, as every read did before `version` was added; those encode as they always did."""
 
     environment_id: str
     names: list[str]
     how: Literal["get", "download", "reveal", "run"]
+    version: int | None = None
+    count: int | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Whether this read is of every secret live at `version` (names not listed)."""
+        return self.version is not None and not self.names
 
 
 class UserRegistered(_Event, tag="user.registered", frozen=True):

@@ -17,10 +17,18 @@ there, from the org's stream and the project's tokens, never from the log's secr
 
 What a page never holds: a value, a ciphertext, a nonce, a token or invitation hash. An
 entry names secrets, versions, how values were read, roles, and token names and access.
+
+A read of a whole environment (a download, `sigillo run`) is recorded by its scope, not its
+names: the version of the environment's secrets it read and how many were live there
+(domain/events.py SecretsRead). Its entry says so (`secrets_version`, `count`, no `names`);
+listing the names would mean replaying the environment's stream to that version. The
+`secret` filter keeps such a read when the secret was live at its version, from that
+secret's own history (one index range per environment, read once per request).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Literal
 
@@ -100,6 +108,10 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     environment_id: str | None = None
     names: list[str] | None = None  # secret.set / .deleted / .kind_changed, secrets.read
     how: str | None = None  # secrets.read: get, download, reveal or run
+    # secrets.read of a whole environment (no names): the version of the environment's
+    # secrets it read, and how many secrets were live at that version
+    secrets_version: int | None = None
+    count: int | None = None
     kind: str | None = None  # secret.kind_changed: the kind now, secret or plain [D18]
     previous_kind: str | None = None  # secret.kind_changed: the kind before
     name: str | None = None  # the new name of an org, project or environment; a token's name
@@ -137,9 +149,37 @@ class _Place(msgspec.Struct, frozen=True):
     environment_id: str | None = None
 
 
-class _Filter(msgspec.Struct, frozen=True):
-    secret: str | None
-    actor: str | None
+class _Filter:
+    """Which events a page keeps: those of one actor, those about one secret. A read of a
+    whole environment is about the secret when it was live at the version read: `prepare`
+    learns that from the secret's history in each environment, before `__call__` asks."""
+
+    def __init__(self, store: EventStore, secret: str | None, actor: str | None) -> None:
+        self._store = store
+        self.secret, self.actor = secret, actor
+        # environment id -> (versions where the secret's liveness changed, live after each)
+        self._lives: dict[str, tuple[list[int], list[bool]]] = {}
+
+    async def prepare(self, events: Sequence[RecordedEvent]) -> None:
+        if self.secret is None:
+            return
+        for recorded in events:
+            event = recorded.event
+            if isinstance(event, SecretsRead) and event.whole:
+                env_id = event.environment_id
+                if env_id not in self._lives:
+                    history = await self._store.secret_history(env_id, self.secret)
+                    changes = [
+                        (e.version, isinstance(e.event, SecretSet))
+                        for e in history
+                        if isinstance(e.event, SecretSet | SecretDeleted)
+                    ]
+                    self._lives[env_id] = ([v for v, _ in changes], [live for _, live in changes])
+
+    def _live_at(self, environment_id: str, version: int) -> bool:
+        versions, lives = self._lives.get(environment_id, ([], []))
+        index = bisect_right(versions, version)
+        return index > 0 and lives[index - 1]
 
     def __call__(self, recorded: RecordedEvent) -> bool:
         if self.actor is not None and recorded.actor.id != self.actor:
@@ -149,7 +189,11 @@ class _Filter(msgspec.Struct, frozen=True):
         event = recorded.event
         if isinstance(event, SecretSet | SecretDeleted | SecretKindChanged):
             return event.name == self.secret
-        return isinstance(event, SecretsRead) and self.secret in event.names
+        if not isinstance(event, SecretsRead):
+            return False
+        if event.whole and event.version is not None:
+            return self._live_at(event.environment_id, event.version)
+        return self.secret in event.names
 
 
 class AuditService:
@@ -170,7 +214,7 @@ class AuditService:
         (unless `secrets_only`: then its secrets' sets and deletes and their reads alone,
         as the dashboard's event log shows them, without reading the project's stream).
         The caller has checked that the requester may reach the environment."""
-        keep = _filter(secret, actor)
+        keep = self._filter(secret, actor)
         env_id, project_id = environment.id, environment.project_id
         project = await self._store.get(ProjectRow, (project_id,))
         if project is None:
@@ -235,7 +279,19 @@ class AuditService:
     ) -> AuditPage:
         """The org's own events, its projects' and their environments' (deleted projects
         and environments included). The caller has checked that the requester is a member."""
-        keep = _filter(secret, actor)
+        keep = self._filter(secret, actor)
+        places, tokens = await self._org_places(org_id)
+        streams = [s for s, p in places.items() if secret is None or p.environment_id]
+        found = await self._page(streams, before, limit, keep)
+        return await self._answer(_merge(found, [], limit), places, limit, tokens)
+
+    async def org_streams(self, org_id: str) -> list[str]:
+        """Every stream of the org's log: its own, its projects' (deleted ones too) and
+        their environments' `env:` and `reads:` streams (deleted ones too)."""
+        places, _ = await self._org_places(org_id)
+        return list(places)
+
+    async def _org_places(self, org_id: str) -> tuple[dict[str, _Place], _Tokens]:
         places: dict[str, _Place] = {org_stream(org_id): _Place(org_id)}
         tokens = _Tokens([])
         for project in await self._store.select(OrgProjectRow, "org_id", org_id):
@@ -248,9 +304,11 @@ class AuditService:
                     env_id = recorded.event.environment_id
                     place = _Place(org_id, project_id, env_id)
                     places[environment_stream(env_id)] = places[reads_stream(env_id)] = place
-        streams = [s for s, p in places.items() if secret is None or p.environment_id]
-        found = await self._page(streams, before, limit, keep)
-        return await self._answer(_merge(found, [], limit), places, limit, tokens)
+        return places, tokens
+
+    def _filter(self, secret: str | None, actor: str | None) -> _Filter:
+        checked = None if secret is None else secret_name(secret, "secret")
+        return _Filter(self._store, checked, actor)
 
     async def _page(
         self,
@@ -270,6 +328,7 @@ class AuditService:
             events = await self._store.read_streams_backward(
                 streams, before=cursor, limit=batch, actor_id=keep.actor
             )
+            await keep.prepare(events)
             found.extend(e for e in events if keep(e))
             if len(found) >= wanted or len(events) < batch:
                 return found[:wanted]
@@ -347,10 +406,6 @@ class _Names:
         return self._tokens[token_id]
 
 
-def _filter(secret: str | None, actor: str | None) -> _Filter:
-    return _Filter(None if secret is None else secret_name(secret, "secret"), actor)
-
-
 def _merge(
     found: list[RecordedEvent], extras: list[RecordedEvent], limit: int
 ) -> list[RecordedEvent]:
@@ -402,6 +457,8 @@ async def _details(event: Event, names: _Names, memberships: dict[str, str]) -> 
     if isinstance(event, SecretKindChanged):
         return {"names": [event.name], "kind": event.kind, "previous_kind": event.previous}
     if isinstance(event, SecretsRead):
+        if event.whole:  # every secret live at that version, not listed
+            return {"how": event.how, "secrets_version": event.version, "count": event.count}
         return {"names": list(event.names), "how": event.how}
     if isinstance(event, OrgCreated | ProjectRenamed):
         return {"name": event.name}

@@ -36,14 +36,31 @@ class RecentRows:
     async def versioned(self, environment_id: str) -> tuple[int, list[CurrentSecretRow]]:
         """The live rows and the stream version read before them: an append expecting that
         version lands only if the rows are still current."""
-        version = await self._store.stream_version(environment_stream(environment_id))
+        version, rows, _ = await self._read(environment_id)
+        return version, rows
+
+    async def exact(self, environment_id: str) -> tuple[int | None, list[CurrentSecretRow]]:
+        """The live rows and the version they are exactly the live rows of, or None when a
+        write landed while they were read (then they may be newer than any version read).
+        Rows kept from before are exact; rows read afresh are when the stream's version,
+        read again after them, has not moved (one more index entry, on a miss only)."""
+        version, rows, fresh = await self._read(environment_id)
+        if fresh and await self._version(environment_id) != version:
+            return None, rows
+        return version, rows
+
+    async def _version(self, environment_id: str) -> int:
+        return await self._store.stream_version(environment_stream(environment_id))
+
+    async def _read(self, environment_id: str) -> tuple[int, list[CurrentSecretRow], bool]:
+        version = await self._version(environment_id)
         kept = self._kept.get(environment_id)
         if kept is not None and kept[0] == version:
             self._kept.move_to_end(environment_id)
-            return version, list(kept[1])
+            return version, list(kept[1]), False
         rows = await self._store.select(CurrentSecretRow, "environment_id", environment_id)
         self._kept[environment_id] = (version, rows)
         self._kept.move_to_end(environment_id)
         while len(self._kept) > self._capacity:
             self._kept.popitem(last=False)
-        return version, list(rows)
+        return version, list(rows), True

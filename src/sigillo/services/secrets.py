@@ -135,14 +135,23 @@ class SecretsService:
     ) -> list[tuple[CurrentSecretRow, str]]:
         """Live secrets with their plaintext (all of them when `names` is None), in replay
         order. The read is recorded before any value is decrypted: audit fails closed.
-        Reads arriving together are recorded in one transaction (services.group_commit)."""
-        rows = await self.current(environment_id)
-        if names is not None:
+        Reads arriving together are recorded in one transaction (services.group_commit).
+        A read of every live secret records the version it read and how many, not the
+        names (they are the names live at that version), unless a write landed while the
+        rows were read: then it lists them."""
+        if names is None:
+            version, rows = await self._recent.exact(environment_id)
+            if version is not None:
+                read = SecretsRead(environment_id, [], how, version=version, count=len(rows))
+            else:
+                read = SecretsRead(environment_id, [row.name for row in rows], how)
+        else:
+            rows = await self.current(environment_id)
             wanted = {secret_name(name) for name in names}
             rows = [row for row in rows if row.name in wanted]
             if len(rows) < len(wanted):
                 raise NotFound("secret")
-        read = SecretsRead(environment_id, [row.name for row in rows], how)
+            read = SecretsRead(environment_id, [row.name for row in rows], how)
         await self._reads.append(reads_stream(environment_id), [read], actor)
         return [(row, self.open(row)) for row in rows]
 

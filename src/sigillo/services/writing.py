@@ -7,8 +7,9 @@ from typing import Protocol, TypeVar
 
 from sigillo.domain.errors import ConcurrencyError
 from sigillo.domain.events import Actor, Event, NewEvent, RecordedEvent
+from sigillo.services.committed import AnnouncingStore
 from sigillo.services.ids import Clock, UlidFactory
-from sigillo.services.ports import EventStore
+from sigillo.services.ports import AuditSink, EventStore
 
 __all__ = ["Aggregate", "Writer"]
 
@@ -30,8 +31,13 @@ ATTEMPTS = 5
 
 
 class Writer:
-    def __init__(self, store: EventStore, clock: Clock, ids: UlidFactory) -> None:
-        self.store, self.clock, self.ids = store, clock, ids
+    def __init__(
+        self, store: EventStore, clock: Clock, ids: UlidFactory, sink: AuditSink | None = None
+    ) -> None:
+        # Every append goes through `self.store`; with a sink, it tells the sink each
+        # committed event, after the commit (services.committed).
+        self.store: EventStore = store if sink is None else AnnouncingStore(store, sink)
+        self.clock, self.ids = clock, ids
 
     async def append(
         self, stream: str, events: Sequence[Event], actor: Actor

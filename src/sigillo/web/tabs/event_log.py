@@ -5,7 +5,9 @@ sets and deletes, the changes of their kinds [D18] ("PORT · marked plain (was s
 the reads of its values (reveal, get, download, run [D16]), read a page at a time through
 the audit service with its cursor (`?before=`), and filtered by secret name (`?secret=`)
 and by author (`?actor=`, a choice among the users and tokens that can appear here).
-Names, times and authors only: values stay on the server [D5].
+Names, times and authors only: values stay on the server [D5]. A read of the whole
+environment (download, run) is recorded by its scope, not its names, and reads "all 30
+secrets (version 57)"; filtered by a secret, "NAME +29 more".
 
 A `set` row's value is revealed on request, one row at a time: `POST …/event-log/<position>
 /reveal` (CSRF-checked like every unsafe request) answers that one historical value, after
@@ -58,6 +60,7 @@ class Row:
     by_token: bool
     revoked: bool
     detail: str = ""  # a kind change: "was secret"
+    scope: str = ""  # a read of the whole environment: "all 30 secrets (version 57)"
 
     @property
     def name(self) -> str:
@@ -136,11 +139,19 @@ def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) 
     if secret is not None and secret in names:  # the filtered secret first
         names.remove(secret)
         names.insert(0, secret)
+    more, scope = max(0, len(names) - SHOWN_NAMES), ""
+    if entry.secrets_version is not None:  # every secret live at that version
+        count = entry.count or 0
+        if secret is not None:  # kept by the filter: the secret was among them
+            names, more = [secret], max(0, count - 1)
+        else:
+            noun = "secret" if count == 1 else "secrets"
+            scope = f"all {count} {noun} (version {entry.secrets_version})"
     known = actors.get(entry.actor.id)
     return Row(
         position=entry.position,
         names=names[:SHOWN_NAMES],
-        more=max(0, len(names) - SHOWN_NAMES),
+        more=more,
         action=action,
         tone=tone,
         at=entry.at,
@@ -148,6 +159,7 @@ def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) 
         by_token=entry.actor.kind == "token",
         revoked=known is not None and known.revoked,
         detail=detail,
+        scope=scope,
     )
 
 
