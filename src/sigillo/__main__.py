@@ -39,6 +39,10 @@ ADMIN_EXAMPLES = {
     "sign-in-failures": "sigillo admin sign-in-failures --email ada@example.com --limit 20",
     "backup": "sigillo admin backup /backups/sigillo-$(date +%F).db --data-dir ./data",
     "verify-backup": "sigillo admin verify-backup /backups/sigillo-2026-12-07.db --data-dir ./data",
+    "rotate-key": 'SIGILLO_ENCRYPTION_KEY="$NEW_KEY,$OLD_KEY" sigillo admin rotate-key   '
+    "(then --status)",
+    "audit": "sigillo admin audit export --since 2026-12-01 --org Acme --output audit.jsonl",
+    "audit export": "sigillo admin audit export --since 2026-12-07T09:00:00Z > audit.jsonl",
 }
 
 
@@ -91,6 +95,11 @@ def _server(commands: Any) -> None:
     )
     server.add_argument("--host", help="address to listen on [$SIGILLO_HOST, 127.0.0.1]")
     server.add_argument("--port", type=int, help="port to listen on [$SIGILLO_PORT, 8080]")
+    server.add_argument(
+        "--metrics-address",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at /metrics on this address [$SIGILLO_METRICS_ADDRESS, off]",
+    )
     _database_options(server)
 
 
@@ -152,6 +161,38 @@ def _admin(commands: Any) -> None:
         help="a SQLite backup file [none: the database --database-url names, e.g. a restored dump]",
     )
     _database_options(verify)
+    rotate = tasks.add_parser(
+        "rotate-key",
+        help="re-wrap every data key under the first configured key, while servers run",
+        **_examples("rotate-key"),
+    )
+    rotate.add_argument(
+        "--status", action="store_true", help="only say which master keys are still needed"
+    )
+    rotate.add_argument(
+        "--activate-after",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="seal new values with the new data key from this many seconds on, when every "
+        "server has loaded it (they look every 10 s) [30]",
+    )
+    _database_options(rotate)
+    audit = tasks.add_parser(
+        "audit", help="the audit trail: export it as JSON lines", **_examples("audit")
+    )
+    audit_tasks = audit.add_subparsers(dest="audit_task", metavar="TASK", required=True)
+    export = audit_tasks.add_parser(
+        "export",
+        help="write the audit trail as JSON lines, in commit order (never a value)",
+        **_examples("audit export"),
+    )
+    export.add_argument(
+        "--since", metavar="TIME", help="only events from TIME on: RFC 3339 or a date (UTC)"
+    )
+    export.add_argument("--org", metavar="ORG", help="only this org's events (its id or name)")
+    export.add_argument("--output", metavar="FILE", help="write to FILE, mode 0600 [stdout]")
+    _database_options(export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

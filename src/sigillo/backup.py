@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 
+from sigillo.crypto.envelope import Envelope
 from sigillo.crypto.keyring import Keyring
 from sigillo.crypto.keys import KeySources
 from sigillo.domain.codec import decode_event
@@ -93,7 +94,8 @@ def _check_sqlite_file(copy: Path, path: Path) -> None:
         raise BackupError(f"{path} is a SQLite database, but not a Sigillo one")
 
 
-async def _verify(url: str, cipher: Keyring, *, migrate_first: bool) -> VerifyReport:
+async def _verify(url: str, keyring: Keyring, *, migrate_first: bool) -> VerifyReport:
+    from sigillo.store.data_keys import SqlDataKeys
     from sigillo.store.event_store import SqlEventStore
     from sigillo.store.key_registry import SqlKeyRegistry
     from sigillo.store.migrate import migrate
@@ -109,6 +111,7 @@ async def _verify(url: str, cipher: Keyring, *, migrate_first: bool) -> VerifyRe
                 f"the read models differ from a replay of the event log ({differing})"
             )
         registered = await SqlKeyRegistry(database).registered()
+        cipher = Envelope(keyring)
         for key_id, check in sorted(registered.items()):
             if key_id not in cipher.key_ids:
                 raise BackupError(
@@ -119,6 +122,12 @@ async def _verify(url: str, cipher: Keyring, *, migrate_first: bool) -> VerifyRe
                 raise BackupError(
                     f"the configured key failed the known-value check of key {key_id}"
                 )
+        unopened = cipher.learn(await SqlDataKeys(database).wrapped_keys())
+        if unopened:
+            wrappers = ", ".join(sorted({key.wrapped.key_id for key in unopened}))
+            raise BackupError(
+                f"the backup's data keys are wrapped by key {wrappers}, not configured"
+            )
         opened = await _open_latest(database, cipher)
         environments = await _count(database, "environments")
         secrets = await _count(database, "current_secrets")
@@ -127,7 +136,7 @@ async def _verify(url: str, cipher: Keyring, *, migrate_first: bool) -> VerifyRe
     return VerifyReport(report.events, environments, secrets, sorted(registered), opened)
 
 
-async def _open_latest(database: Database, cipher: Keyring) -> int:
+async def _open_latest(database: Database, cipher: Envelope) -> int:
     """Opens the newest sealed value in the log; 0 when the log holds none."""
     rows = await database.fetch(
         "SELECT data FROM events WHERE event_type = $1 ORDER BY position DESC LIMIT 1",

@@ -8,6 +8,8 @@ adapters into services. `create_app(settings)` builds the Litestar app around th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from sigillo import metrics
 from sigillo.api.allow import answer_options
 from sigillo.api.bodies import JsonDepthLimit
 from sigillo.api.errors import EXCEPTION_HANDLERS
@@ -25,10 +28,12 @@ from sigillo.api.hosts import WILDCARD_BINDS, AllowedHosts, allowed_hosts
 from sigillo.api.openapi import document_errors, openapi_config
 from sigillo.api.ratelimit import RateLimits, rate_limited
 from sigillo.api.routes import DEPENDENCIES, ROUTES
+from sigillo.audit_sink import open_audit_sink
 from sigillo.crypto import tokens
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
+from sigillo.crypto.envelope import Envelope
 from sigillo.crypto.keys import KeySources
-from sigillo.domain.errors import StartupError
+from sigillo.domain.errors import StartupError, StorageUnavailable
 from sigillo.http.media import json_bodies_only
 from sigillo.http.request_log import RequestLog
 from sigillo.services.access import AccessService
@@ -36,6 +41,7 @@ from sigillo.services.accounts import AccountService
 from sigillo.services.audit import AuditService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
+from sigillo.services.data_keys import REFRESH_EVERY, open_data_keys, refresh_data_keys
 from sigillo.services.device import DeviceService
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
@@ -45,6 +51,7 @@ from sigillo.services.secrets import SecretsService
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.accounts import SqlAccountStore
+from sigillo.store.data_keys import SqlDataKeys
 from sigillo.store.database import open_database, wait_for_database
 from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
@@ -62,17 +69,33 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 async def open_services(settings: Settings) -> Services:
     keys = KeySources(settings)  # checks the configured key; writes nothing
-    database = await open_database(settings.database_url)
+    database = await open_database(
+        settings.database_url, operation_timeout=settings.database_timeout
+    )
+    metrics.watch_database(database)  # its pool, read only when metrics are scraped
     try:
         await migrate(settings.database_url)
         clock, ids = Clock(), UlidFactory()
         # A key file is created only for a database with no key yet (services.keys).
-        keyring = await open_keys(SqlKeyRegistry(database), keys, clock.now())
+        registry = SqlKeyRegistry(database)
+        cipher = Envelope(await open_keys(registry, keys, clock.now()))
+        # Values are sealed with data keys wrapped by the master key (services.data_keys).
+        data_keys = SqlDataKeys(database)
+        await open_data_keys(data_keys, registry, cipher, clock.now(), resume=True)
+        sink = open_audit_sink(settings.audit_sink)  # every committed event, as a JSON line
     except BaseException:
         await database.close()
         raise
     store = SqlEventStore(database)
-    writer = Writer(store, clock, ids)
+    writer = Writer(store, clock, ids, sink)
+
+    async def close() -> None:
+        try:
+            await database.close()
+        finally:
+            if sink is not None:
+                sink.close()
+
     services = Services(
         store=store,
         accounts=AccountService(
@@ -80,9 +103,9 @@ async def open_services(settings: Settings) -> Services:
         ),
         access=AccessService(store, writer, TokenCredentials()),
         catalog=CatalogService(store, writer),
-        secrets=SecretsService(store, keyring, writer),
+        secrets=SecretsService(store, cipher, writer),
         audit=AuditService(store),
-        past_values=PastValues(store, keyring, writer),
+        past_values=PastValues(store, cipher, writer),
         health=HealthService(database),
         device=DeviceService(
             SqlDeviceCodeStore(database),
@@ -93,7 +116,8 @@ async def open_services(settings: Settings) -> Services:
             ids,
             public_url=settings.public_url,
         ),
-        close=database.close,
+        refresh_keys=lambda: refresh_data_keys(data_keys, cipher),
+        close=close,
     )
     await services.access.revoke_admin_links()  # an upgrade step: links admit members only
     return services
@@ -108,9 +132,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         if services is None:
             await wait_for_database(settings.database_url, settings.database_startup_timeout)
             app.state.services = await open_services(settings)
+        refreshing = asyncio.create_task(_refresh_keys(app.state.services))
         try:
             yield
         finally:
+            refreshing.cancel()
             await app.state.services.close()
 
     def provide_services(state: State) -> Services:
@@ -147,6 +173,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     return app
 
 
+async def _refresh_keys(services: Services) -> None:
+    """Load data keys other servers made (a rotation's new key) before they seal with it."""
+    while True:
+        await asyncio.sleep(REFRESH_EVERY)
+        with contextlib.suppress(StorageUnavailable):  # the outage log says it; retried
+            await services.refresh_keys()
+
+
 async def _offer_setup(settings: Settings, services: Services) -> None:
     """While no account exists, log the one-time URL that creates the first one (one line).
     Only the token's hash is stored; each start issues a new token."""
@@ -166,6 +200,7 @@ async def serve(settings: Settings) -> None:
             f"--host {settings.host or '0.0.0.0'} answers to any host name: set "  # noqa: S104
             "SIGILLO_ALLOWED_HOSTS to the names clients use (or '*' to allow any)"
         )
+    metrics_at = metrics.parse_address(settings.metrics_address, settings.port)
     # PostgreSQL may still be starting (or its name not yet resolvable): retry for a while,
     # one log line per failed attempt, then exit saying which host and what failed.
     await wait_for_database(settings.database_url, settings.database_startup_timeout)
@@ -179,10 +214,15 @@ async def serve(settings: Settings) -> None:
         lifespan="on",
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=5,  # requests in flight end within the database timeout
         log_config=None,
         # Paths can hold credentials (invite links, setup tokens): uvicorn's access log
         # would write them out, so it is off.
         access_log=False,
     )
-    await uvicorn.Server(config).serve()
+    listener = metrics.start(*metrics_at) if metrics_at else None  # its own port, off by default
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        if listener is not None:
+            listener.close()

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.load(
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            metrics_address=getattr(args, "metrics_address", None),
             data_dir=args.data_dir,
             database_url=args.database_url,
         )
@@ -48,6 +49,16 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(_sign_in_failures(settings, args.email, args.limit))
         if args.task in ("backup", "verify-backup"):
             return _backup(settings, args)
+        if args.task == "rotate-key":
+            from sigillo.key_rotation import rotate_key
+
+            lines = asyncio.run(
+                rotate_key(settings, status_only=args.status, activate_after=args.activate_after)
+            )
+            print("\n".join(lines))
+            return 0
+        if args.task == "audit":
+            return _audit_export(settings, args)
         return asyncio.run(_rebuild(settings, check_only=args.check))
     except (StartupError, StorageUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -115,6 +126,39 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
         f"{report.environments} environments, {report.secrets} live secrets; "
         f"key {', '.join(report.keys) or '(none registered)'} checked, {opened}"
     )
+    return 0
+
+
+def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON lines to stdout or to a new private file; 2 for a bad --since or --org."""
+    from pathlib import Path
+
+    from sigillo.audit_export import ExportError, export, open_private, parse_since
+
+    try:
+        since = None if args.since is None else parse_since(args.since)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    path = None if args.output is None else Path(args.output)
+    try:
+        out = sys.stdout.buffer if path is None else open_private(path)
+    except OSError as error:
+        print(f"error: cannot write {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    try:
+        count = asyncio.run(export(settings, out, since=since, org=args.org))
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        if path is not None:
+            out.close()
+            path.unlink()
+        return 2
+    finally:
+        if path is not None:
+            out.close()
+    if path is not None:
+        print(f"wrote {count} events to {path} (mode 0600)", file=sys.stderr)
     return 0
 
 

@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from sigillo.crypto.envelope import Envelope
 from sigillo.crypto.keyring import Keyring, key_id_of
 from sigillo.domain.errors import DecryptionError
 from sigillo.domain.events import Actor, SealedValue
@@ -34,6 +35,7 @@ from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.secrets import SecretsService
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
+from sigillo.store.data_keys import SqlDataKeys
 from sigillo.store.database import Database, sqlite_path
 
 ALICE = Actor("user", "alice")
@@ -204,23 +206,32 @@ async def test_tampered_rows_do_not_decrypt(world: World, database: Database) ->
     for label, tamper in TAMPERINGS.items():
         await _overwrite(database, world.dev.id, "API_KEY", tamper(*original))
         try:
-            value = await _fresh_secrets(world).value(world.dev.id, "API_KEY", ALICE)
+            value = await (await _fresh_secrets(world, database)).value(
+                world.dev.id, "API_KEY", ALICE
+            )
         except DecryptionError:
             pass
         else:
             pytest.fail(f"{label}: a tampered row decrypted to {value!r}")
         await _overwrite(database, world.dev.id, "API_KEY", original)
-        assert (
-            await _fresh_secrets(world).value(world.dev.id, "API_KEY", ALICE) == "the-real-value"
-        ), label
+        fresh = await _fresh_secrets(world, database)
+        assert await fresh.value(world.dev.id, "API_KEY", ALICE) == "the-real-value", label
 
 
-def _fresh_secrets(world: World) -> SecretsService:
+async def _fresh_secrets(world: World, database: Database) -> SecretsService:
     """The secrets service of a server that has not read the environment yet. A running
     one keeps live rows while the environment's stream stays at the same version
     (services/recent_rows.py), and an edit behind the log's back does not move it."""
     store = world.services.store
-    return SecretsService(store, Keyring([world.key]), Writer(store, Clock(), UlidFactory()))
+    cipher = await _envelope(world, database)
+    return SecretsService(store, cipher, Writer(store, Clock(), UlidFactory()))
+
+
+async def _envelope(world: World, database: Database) -> Envelope:
+    """The world's master key and the data keys it wraps, as a server loads them."""
+    cipher = Envelope(Keyring([world.key]))
+    assert cipher.learn(await SqlDataKeys(database).wrapped_keys()) == []
+    return cipher
 
 
 # -- the event log holds ciphertext only ----------------------------------------------------
@@ -238,13 +249,15 @@ async def test_secret_events_hold_only_sealed_values(world: World, database: Dat
         "SELECT event_type, subject, data FROM events WHERE stream_id LIKE $1 ORDER BY position",
         "%" + world.dev.id,
     )
-    keyring = Keyring([world.key])
+    keyring = await _envelope(world, database)
+    (data_key,) = await SqlDataKeys(database).wrapped_keys()
+    assert data_key.wrapped.key_id == key_id_of(world.key)  # wrapped by the master key
     sets = [(s, json.loads(d)) for t, s, d in records if t == "secret.set"]
     assert [s for s, _ in sets] == [name for name, _ in written]
     for (name, value), (_, data) in zip(written, sets, strict=True):
         assert set(data) == {"type", "environment_id", "name", "value"}
         assert set(data["value"]) == {"key_id", "nonce", "ciphertext", "format"}
-        assert data["value"]["key_id"] == key_id_of(world.key)
+        assert data["value"]["key_id"] == data_key.key_id
         raw = json.dumps(data, ensure_ascii=False)
         assert value not in raw
         assert base64.b64encode(value.encode()).decode() not in raw
@@ -271,7 +284,8 @@ async def test_every_sealed_value_is_counted_against_its_key(
     await secrets.delete(world.dev.id, ["A"], ALICE)
     await secrets.set(world.dev.id, {"A": "again"}, ALICE)
     rows = await database.fetch("SELECT key_id, sealed_count FROM key_usage")
-    assert [(k, int(n)) for k, n in rows] == [(key_id_of(world.key), 5)]
+    (data_key,) = await SqlDataKeys(database).wrapped_keys()
+    assert [(k, int(n)) for k, n in rows] == [(data_key.key_id, 5)]
 
 
 # -- a canary never reaches the database in the clear ----------------------------------------

@@ -44,6 +44,7 @@ class Keyring:
             if len(key) != KEY_BYTES:
                 raise ValueError("AES-256-GCM keys are 32 bytes")
         self._keys = {key_id_of(key): AESGCM(key) for key in keys}
+        self._material = {key_id_of(key): bytes(key) for key in keys}
         self.primary_key_id = key_id_of(keys[0])
         self.key_ids = frozenset(self._keys)
 
@@ -65,6 +66,22 @@ class Keyring:
             return self._open(sealed, associated_data("key-check")) == CHECK_PLAINTEXT
         except DecryptionError:
             return False
+
+    def wrap(self, material: bytes, aad: bytes) -> SealedValue:
+        """A data key's material, sealed by the primary key (crypto.envelope)."""
+        return self._seal(material, aad)
+
+    def unwrap(self, sealed: SealedValue, aad: bytes) -> bytes:
+        return self._open(sealed, aad)
+
+    def material(self, key_id: str) -> bytes:
+        """A configured key's bytes, to keep as a data key when it is rotated away."""
+        return self._material[key_id]
+
+    @staticmethod
+    def seal_with(key: AESGCM, key_id: str, plaintext: bytes, aad: bytes) -> SealedValue:
+        nonce = os.urandom(NONCE_BYTES)
+        return SealedValue(key_id, nonce, encrypt(key, nonce, plaintext, aad), FORMAT)
 
     def _seal(self, plaintext: bytes, aad: bytes) -> SealedValue:
         nonce = os.urandom(NONCE_BYTES)

@@ -2,6 +2,8 @@
 
 1. SIGILLO_ENCRYPTION_KEY (the base64 of 32 bytes) or SIGILLO_ENCRYPTION_KEY_FILE (a file
    holding the same, as container secrets are mounted); setting both is refused;
+   while a key is being rotated, several keys, newest first, separated by commas or
+   whitespace (one per line in a file): the first seals, the others only open;
 2. SIGILLO_SECRET_KEY: the key is its SHA-256 (ignored, with a warning, under 1);
 3. none of them: the key file `encryption.key` in the data directory.
 
@@ -32,8 +34,8 @@ log = logging.getLogger("sigillo.keys")
 
 KEY_FILE_NAME = "encryption.key"
 _BAD_KEY = (
-    "SIGILLO_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes "
-    "(generate one with: openssl rand -base64 32)"
+    "SIGILLO_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes, or several such "
+    "keys separated by commas, newest first (generate one with: openssl rand -base64 32)"
 )
 # A key is 44 base64 characters; anything much longer is not a key file (and is not read
 # whole: the variable could name /dev/zero).
@@ -49,16 +51,16 @@ class KeySources:
         self._configured = _configured(settings)
         self._found: Keyring | None = None
         if self._configured is None:
-            key = _read_key_file(self._key_file)
-            self._found = None if key is None else Keyring([key])
+            keys = _read_key_file(self._key_file)
+            self._found = None if keys is None else Keyring(keys)
 
     def load(self) -> Keyring | None:
         """The configured key, or the data directory's key file; None when there is neither."""
         if self._configured is not None:
             return self._configured
         if self._found is None:  # another process may have created it since
-            key = _read_key_file(self._key_file)
-            self._found = None if key is None else Keyring([key])
+            keys = _read_key_file(self._key_file)
+            self._found = None if keys is None else Keyring(keys)
         return self._found
 
     def create(self) -> Keyring:
@@ -66,7 +68,7 @@ class KeySources:
         key a process racing to create it wrote)."""
         if self._configured is not None:  # pragma: no cover - load() never answers None then
             return self._configured
-        self._found = Keyring([_create_key_file(self._key_file)])
+        self._found = Keyring(_create_key_file(self._key_file))
         return self._found
 
     def missing(self) -> str:
@@ -85,10 +87,10 @@ def _configured(settings: Settings) -> Keyring | None:
             "set only one of them"
         )
     if settings.encryption_key:
-        key = _decode(settings.encryption_key, _BAD_KEY)
+        keys = _decode(settings.encryption_key, _BAD_KEY)
         chosen = "SIGILLO_ENCRYPTION_KEY"
     elif settings.encryption_key_file:
-        key = _read_variable_file(settings.encryption_key_file)
+        keys = _read_variable_file(settings.encryption_key_file)
         chosen = "SIGILLO_ENCRYPTION_KEY_FILE"
     elif settings.secret_key:
         return Keyring([hashlib.sha256(settings.secret_key.encode("utf-8")).digest()])
@@ -96,20 +98,26 @@ def _configured(settings: Settings) -> Keyring | None:
         return None
     if settings.secret_key:
         log.warning("SIGILLO_SECRET_KEY is ignored: %s is set", chosen)
-    return Keyring([key])
+    return Keyring(keys)
 
 
-def _decode(text: str, message: str) -> bytes:
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise StartupError(message) from None
-    if len(key) != KEY_BYTES:
+def _decode(text: str, message: str) -> list[bytes]:
+    """One key or several (newest first), separated by commas or whitespace."""
+    keys = []
+    for part in text.replace(",", " ").split():
+        try:
+            key = base64.b64decode(part, validate=True)
+        except (binascii.Error, ValueError):
+            raise StartupError(message) from None
+        if len(key) != KEY_BYTES:
+            raise StartupError(message)
+        keys.append(key)
+    if not keys or len(set(keys)) != len(keys):
         raise StartupError(message)
-    return key
+    return keys
 
 
-def _read_variable_file(path: Path) -> bytes:
+def _read_variable_file(path: Path) -> list[bytes]:
     """The key in the file SIGILLO_ENCRYPTION_KEY_FILE names; never created."""
     where = f"SIGILLO_ENCRYPTION_KEY_FILE names {path}"
     try:
@@ -123,7 +131,7 @@ def _read_variable_file(path: Path) -> bytes:
     return _decode(text, _bad_file(where))
 
 
-def _read_key_file(path: Path) -> bytes | None:
+def _read_key_file(path: Path) -> list[bytes] | None:
     """The key in the data directory's key file; None when there is no such file."""
     try:
         text = _read_small(path)
@@ -160,7 +168,7 @@ def _read_small(path: Path) -> str | None:
         return None
 
 
-def _create_key_file(path: Path) -> bytes:
+def _create_key_file(path: Path) -> list[bytes]:
     """Write a new key to a private temporary file, then link it into place atomically."""
     key = os.urandom(KEY_BYTES)
     try:
@@ -187,4 +195,4 @@ def _create_key_file(path: Path) -> bytes:
         "In production set SIGILLO_ENCRYPTION_KEY or SIGILLO_ENCRYPTION_KEY_FILE instead.",
         path,
     )
-    return key
+    return [key]

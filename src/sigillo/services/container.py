@@ -29,4 +29,5 @@ class Services:
     past_values: PastValues  # the event log's reveals of historical values
     health: HealthService
     device: DeviceService
+    refresh_keys: Callable[[], Awaitable[None]]  # load data keys made by other servers
     close: Callable[[], Awaitable[None]]

@@ -3,7 +3,7 @@ never make a new key for a database that already has one."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sigillo.domain.errors import StartupError
 from sigillo.domain.events import SealedValue
@@ -17,14 +17,17 @@ _WHERE_KEYS_COME_FROM = (
 )
 
 
-class KeySource(Protocol):
+C = TypeVar("C", bound=Cipher, covariant=True)
+
+
+class KeySource(Protocol[C]):
     """Where the server's key comes from (crypto.keys.KeySources)."""
 
-    def load(self) -> Cipher | None:
+    def load(self) -> C | None:
         """The configured key; None when none is configured. Writes nothing."""
         ...
 
-    def create(self) -> Cipher:
+    def create(self) -> C:
         """A new key, kept where load() finds it next time: only for a database with none."""
         ...
 
@@ -33,13 +36,13 @@ class KeySource(Protocol):
         ...
 
 
-async def open_keys(registry: KeyRegistry, source: KeySource, now: int) -> Cipher:
+async def open_keys(registry: KeyRegistry, source: KeySource[C], now: int) -> C:
     """The key to run with, checked as verify_keys checks it. A new key is created only when
     the database has no registered key at all; a database that has one and a server without
     a key is refused, naming the key id the database expects, and nothing is written. The
     decision is taken under the registry's writer lock, so a server that starts beside
     another one creating the first key sees that key."""
-    chosen: list[Cipher] = []
+    chosen: list[C] = []
 
     def decide(registered: dict[str, SealedValue]) -> SealedValue | None:
         cipher = source.load()

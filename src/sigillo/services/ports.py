@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Literal, Protocol, TypeVar
 
 import msgspec
 
+from sigillo.domain.data_keys import KeyRotation, WrappedKey
 from sigillo.domain.device import DeviceCode, Transition
 from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
 from sigillo.domain.projections.rows import Row
@@ -14,8 +15,11 @@ from sigillo.domain.projections.rows import Row
 __all__ = [
     "AccountStore",
     "Append",
+    "AuditSink",
     "Cipher",
     "Credentials",
+    "DataKeyCipher",
+    "DataKeyStore",
     "Database",
     "DeviceCodeStore",
     "DeviceCodes",
@@ -99,6 +103,20 @@ class EventStore(Protocol):
     async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport: ...
 
 
+class AuditSink(Protocol):
+    """Receives every committed event, as a copy of the audit trail kept elsewhere (a file,
+    syslog). Told only after the append's transaction committed, so an append rolled back
+    never reaches it. It must neither raise nor block: a failing sink never fails a write."""
+
+    def committed(self, events: Sequence[RecordedEvent], actors: Mapping[str, str]) -> None:
+        """`actors`: actor id -> the user's email or the token's name, where known."""
+        ...
+
+    def close(self) -> None:
+        """Deliver what is pending, then stop."""
+        ...
+
+
 class KeyRegistry(Protocol):
     """Which encryption keys this database has seen, each with a sealed known value."""
 
@@ -123,6 +141,57 @@ class Cipher(Protocol):
     def seal_check(self) -> SealedValue: ...
 
     def verify_check(self, sealed: SealedValue) -> bool: ...
+
+
+class DataKeyCipher(Cipher, Protocol):
+    """A Cipher over data keys wrapped by master keys (crypto.envelope)."""
+
+    @property
+    def data_key_ids(self) -> frozenset[str]: ...
+
+    def learn(self, keys: Iterable[WrappedKey]) -> list[WrappedKey]:
+        """Unwrap the keys not known yet; answers those no configured master key opens."""
+        ...
+
+    def new_data_key(self, now: int, active_from: int) -> WrappedKey: ...
+
+    def rewrapped(self, key: WrappedKey) -> WrappedKey:
+        """The same data key, wrapped by the primary master key."""
+        ...
+
+    def demoted(self, master_key_id: str, now: int) -> WrappedKey:
+        """A configured master key that sealed values itself, kept as a data key."""
+        ...
+
+
+class DataKeyStore(Protocol):
+    async def wrapped_keys(self) -> list[WrappedKey]: ...
+
+    async def add_first(self, make: Callable[[], WrappedKey]) -> None:
+        """Store make()'s key if there is no data key at all (one writer at a time)."""
+        ...
+
+    async def add(self, key: WrappedKey) -> None:
+        """Store a key unless one with its id is stored."""
+        ...
+
+    async def rewrap(self, key: WrappedKey, previous_wrapper: str) -> None:
+        """Store key's new wrapping if it is still wrapped by `previous_wrapper`."""
+        ...
+
+    async def rotations(self) -> list[KeyRotation]: ...
+
+    async def begin_rotation(self, target: str, at: int, key: WrappedKey) -> None: ...
+
+    async def finish_rotation(self, target: str, retired: Sequence[str], at: int) -> None: ...
+
+    async def retired(self) -> dict[str, int]:
+        """Master key id -> when a rotation retired it (ms)."""
+        ...
+
+    async def sealed_counts(self) -> dict[str, int]:
+        """Key id -> how many values it sealed."""
+        ...
 
 
 class SessionRecord(msgspec.Struct, frozen=True):

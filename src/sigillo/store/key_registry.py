@@ -1,4 +1,5 @@
-"""The keys a database has seen, each with a known value it sealed (implements KeyRegistry)."""
+"""The master keys a database requires, each with a known value it sealed (implements
+KeyRegistry)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ class SqlKeyRegistry:
                 await tx.execute(
                     "INSERT INTO encryption_keys "
                     "(key_id, check_nonce, check_ciphertext, check_format, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5)",
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
+                    "check_nonce = excluded.check_nonce, check_ciphertext = "
+                    "excluded.check_ciphertext, check_format = excluded.check_format, "
+                    "retired_at = 0",
                     check.key_id,
                     check.nonce,
                     check.ciphertext,
@@ -38,7 +42,12 @@ class SqlKeyRegistry:
                 )
 
 
-_SELECT = "SELECT key_id, check_nonce, check_ciphertext, check_format FROM encryption_keys"
+# A retired key (a rotation replaced it) is no longer required; configuring it again as
+# the primary key registers it afresh.
+_SELECT = (
+    "SELECT key_id, check_nonce, check_ciphertext, check_format FROM encryption_keys "
+    "WHERE retired_at = 0"
+)
 
 
 def _sealed(rows: list[tuple[Any, ...]]) -> dict[str, SealedValue]:

@@ -21,12 +21,14 @@ __all__ = [
     "UNIQUE_INDEXES",
     "ApiTokens",
     "CurrentSecrets",
+    "DataKeys",
     "DeviceCodes",
     "EncryptionKeys",
     "Environments",
     "Events",
     "HealthChecks",
     "Invitations",
+    "KeyRotations",
     "KeyUsage",
     "Memberships",
     "OrgProjects",
@@ -235,6 +237,28 @@ class EncryptionKeys(Table, tablename="encryption_keys"):
     check_ciphertext = Bytea()
     check_format = Integer()
     created_at = BigInt()
+    retired_at = BigInt(default=0)  # a rotation replaced it: servers may start without it
+
+
+class DataKeys(Table, tablename="data_keys"):
+    """The keys values are sealed with, each wrapped (sealed) by a master key
+    (crypto.envelope). Rotation re-wraps these rows; the event log is never rewritten."""
+
+    key_id = Varchar(length=32, primary_key=True)
+    wrapped_by = Varchar(length=32)
+    nonce = Bytea()
+    ciphertext = Bytea()
+    format = Integer()
+    created_at = BigInt()
+    active_from = BigInt()  # new values are sealed with the newest active key; -1: never
+
+
+class KeyRotations(Table, tablename="key_rotations"):
+    """Each rotation of the master key, so that an interrupted one is resumed."""
+
+    target = Varchar(length=32, primary_key=True)
+    started_at = BigInt()
+    finished_at = BigInt(default=0)  # 0 while unfinished
 
 
 class HealthChecks(Table, tablename="health_checks"):
@@ -277,5 +301,7 @@ TABLES: list[type[Table]] = [
     ApiTokens,
     ProjectionCheckpoints,
     EncryptionKeys,
+    DataKeys,
+    KeyRotations,
     HealthChecks,
 ]
