@@ -43,6 +43,7 @@ from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
 from sigillo.services.data_keys import REFRESH_EVERY, open_data_keys, refresh_data_keys
 from sigillo.services.device import DeviceService
+from sigillo.services.hashing import stop_workers
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import open_keys
@@ -226,3 +227,4 @@ async def serve(settings: Settings) -> None:
     finally:
         if listener is not None:
             listener.close()
+        stop_workers()  # the password hashing processes

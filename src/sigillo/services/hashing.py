@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ["HASHING_WORKERS", "off_loop"]
+__all__ = ["HASHING_WORKERS", "off_loop", "stop_workers"]
 
 T = TypeVar("T")
 # Argon2 hashes at once (46 MiB each): one per core, at most four.
@@ -60,6 +60,16 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def stop_workers() -> None:
+    """At server shutdown: end the worker processes (their semaphores are released, not
+    reported as leaked at exit)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _discard(broken: ProcessPoolExecutor) -> None:
