@@ -81,6 +81,24 @@ def test_the_key_comes_from_the_file_the_variable_names(tmp_path: Path, wrap: st
     assert path.read_bytes() == wrap.format(_b64(key)).encode()  # and the given one is left alone
 
 
+@pytest.mark.parametrize(
+    "separator", ["\n", ",", ", ", " "], ids=["lines", "comma", "comma-space", "space"]
+)
+def test_several_keys_newest_first_during_a_rotation(tmp_path: Path, separator: str) -> None:
+    new, old = os.urandom(32), os.urandom(32)
+    text = separator.join([_b64(new), _b64(old)]) + "\n"
+    from_file = KeySources(
+        _settings(tmp_path, SIGILLO_ENCRYPTION_KEY_FILE=str(_key_file(tmp_path, text)))
+    ).load()
+    from_variable = KeySources(_settings(tmp_path, SIGILLO_ENCRYPTION_KEY=text)).load()
+    for keyring in (from_file, from_variable):
+        assert keyring is not None
+        assert keyring.primary_key_id == key_id_of(new)  # the first seals
+        assert keyring.key_ids == {key_id_of(new), key_id_of(old)}
+        sealed_by_old = Keyring([old]).seal("value", environment_id="e", name="N")
+        assert keyring.open(sealed_by_old, environment_id="e", name="N") == "value"
+
+
 BAD_FILES: dict[str, str | bytes] = {
     "empty": "",
     "whitespace": " \n\t\n",
@@ -89,7 +107,8 @@ BAD_FILES: dict[str, str | bytes] = {
     "48-bytes": _b64(os.urandom(48)) + "\n",
     "truncated": _b64(os.urandom(32))[:30] + "\n",
     "hex": os.urandom(32).hex() + "\n",
-    "two-keys": _b64(os.urandom(32)) + "\n" + _b64(os.urandom(32)) + "\n",
+    "one-good-one-bad": _b64(os.urandom(32)) + "\n" + _b64(os.urandom(16)) + "\n",
+    "the-same-key-twice": (_b64(b"s" * 32) + "\n") * 2,
     "raw-32-bytes": os.urandom(32),
     "non-ascii": "ключ" + _b64(os.urandom(32)),
     "huge": _b64(os.urandom(32)) + " " * 10_000,
