@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -15,6 +16,12 @@ from tests.databases import REQUIRE_POSTGRES, Databases, postgres_problem, skip_
 
 DATABASES = ["sqlite", "postgresql"]
 STORES = ["memory", *DATABASES]
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. Many tests wait on a server process, a
+    child or a browser rather than compute, so a core is rarely idle with one spare."""
+    return (os.cpu_count() or 1) + 1
 
 
 def pytest_configure(config: pytest.Config) -> None:
