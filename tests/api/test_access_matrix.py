@@ -28,6 +28,7 @@ from tests.api.helpers import actor_of, bearer
 Policy = Literal["public", "session", "member", "admin", "read", "write"]
 ENV = "/api/v0/projects/{project_id}/environments/{environment_id}"
 SECRETS = ENV + "/secrets"
+BY_ID = "/api/environments/{environment_id}/secrets"
 
 # (method, path) -> (who may call it, a valid body). In bodies, "{o}" is org A's id and
 # "{code}" a pending device user code.
@@ -94,6 +95,11 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("GET", SECRETS + "/{name}"): ("read", None),
     ("DELETE", SECRETS + "/{name}"): ("write", None),
     ("PATCH", ENV + "/secret-kinds"): ("write", {"kinds": {"EXISTING": "plain"}}),
+    # The seed README's routes: the environment by id alone (an outsider gets 404).
+    ("GET", BY_ID): ("read", None),
+    ("POST", BY_ID): ("write", {"name": "NEW", "value": "v"}),
+    ("PUT", BY_ID): ("write", {"secrets": {"NEW": "v"}}),
+    ("GET", BY_ID + "/download"): ("read", None),
     ("GET", "/api/v0/projects/{project_id}/tokens"): ("member", None),
     ("POST", "/api/v0/projects/{project_id}/tokens"): ("admin", {"name": "ci"}),
     ("DELETE", "/api/v0/projects/{project_id}/tokens/{token_id}"): ("admin", None),

@@ -129,3 +129,71 @@ def test_the_documented_limits_are_the_servers() -> None:
     assert openapi.USER_CODE_ALPHABET == USER_CODE_ALPHABET
     assert _matches(openapi.USER_CODE_PATTERN, "B" * USER_CODE_LENGTH)
     assert not _matches(openapi.USER_CODE_PATTERN, "B" * (USER_CODE_LENGTH + 1))
+
+
+def _untyped(schema: object, components: dict[str, object], *, top: bool, seen: set[str]) -> bool:
+    """Whether a response schema leaves its content unsaid: `{}`, or an object without
+    `properties` (at the top) or without typed values (a map, inside)."""
+    if not isinstance(schema, dict) or not schema:
+        return True
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen:
+            return False  # recursive (DownloadTree): checked where it is first met
+        return _untyped(components[name], components, top=top, seen=seen | {name})
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in schema:
+            return any(_untyped(s, components, top=top, seen=seen) for s in schema[key])
+    kind = schema.get("type")
+    if kind == "array":
+        return _untyped(schema.get("items"), components, top=False, seen=seen)
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        values = schema.get("additionalProperties")
+        if top and not properties:
+            return True
+        if not properties and not isinstance(values, dict | bool):
+            return True
+        if isinstance(values, dict) and _untyped(values, components, top=False, seen=seen):
+            return True
+        return any(_untyped(p, components, top=False, seen=seen) for p in properties.values())
+    return kind is None
+
+
+# Documented maps of names to values, on purpose: a download's body (behaviour.md 7).
+_MAPS = {"downloadSecrets", "downloadEnvironmentSecrets"}
+
+
+@pytest.mark.asyncio
+async def test_every_operation_answers_a_typed_schema(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    components = document["components"]["schemas"]
+    untyped = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                content = response.get("content") or {}
+                if not content:
+                    untyped.append((method, path, status, "no content"))
+                for media, body in content.items():
+                    top = operation["operationId"] not in _MAPS
+                    if _untyped(body.get("schema"), components, top=top, seen=set()):
+                        untyped.append((method, path, status, media))
+    assert untyped == []
+
+
+@pytest.mark.asyncio
+async def test_a_download_documents_every_formats_content_type(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    for path in (
+        "/api/v0/projects/{project_id}/environments/{environment_id}/secrets/download",
+        "/api/environments/{environment_id}/secrets/download",
+    ):
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        # the first media type reads every format (generated clients take the first)
+        assert next(iter(content)) == "application/octet-stream"
+        assert content["application/octet-stream"]["schema"]["format"] == "binary"
+        assert {"application/json", "text/plain", "text/yaml"} <= set(content)

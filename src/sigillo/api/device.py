@@ -57,6 +57,43 @@ class Decision(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     user_code: UserCode
 
 
+class DeviceAuthorization(msgspec.Struct, frozen=True):
+    """RFC 8628 3.2, snake_case as the RFC spells it."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
+class DeviceAccessToken(msgspec.Struct, frozen=True):
+    """RFC 6749 5.1: a session token, used as `Authorization: Bearer`."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+
+    def __repr__(self) -> str:  # never the token
+        return "DeviceAccessToken(<token hidden>)"
+
+
+class DeviceCodeStatus(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A user code's status; who asked for it only for a signed-in caller."""
+
+    user_code: str
+    status: str
+    client_id: str | None = None
+    ip: str | None = None
+    requested_at: int | None = msgspec.field(default=None, name="requestedAt")
+
+
+class DecisionAnswer(msgspec.Struct, frozen=True):
+    success: bool
+
+
 def _refused(_: Request[Any, Any, Any], error: DeviceFlowError) -> Response[dict[str, Any]]:
     body = {"error": error.refusal.error, "error_description": error.refusal.description}
     return Response(body, status_code=400, headers=NO_STORE)
@@ -82,22 +119,22 @@ async def request_code(
     request: Request[Any, Any, Any],
     data: JSONBody[CodeRequest],
     services: NamedDependency[Services],
-) -> Response[dict[str, Any]]:
+) -> Response[DeviceAuthorization]:
     """The user code is shown as `XXXX-XXXX` and accepted with or without the dash."""
     issued = await services.device.request(
         data.client_id, data.scope or "", ip_address=client_ip(request)
     )
     origin = str(request.base_url)
-    body = {
-        "device_code": issued.device_code,
-        "user_code": issued.user_code,
-        "verification_uri": services.device.verification_uri(origin),
-        "verification_uri_complete": services.device.verification_uri_complete(
+    body = DeviceAuthorization(
+        device_code=issued.device_code,
+        user_code=issued.user_code,
+        verification_uri=services.device.verification_uri(origin),
+        verification_uri_complete=services.device.verification_uri_complete(
             origin, issued.user_code
         ),
-        "expires_in": issued.expires_in,
-        "interval": issued.interval,
-    }
+        expires_in=issued.expires_in,
+        interval=issued.interval,
+    )
     return Response(body, status_code=200, headers=NO_STORE)
 
 
@@ -113,7 +150,7 @@ async def exchange(
     request: Request[Any, Any, Any],
     data: JSONBody[TokenRequest],
     services: NamedDependency[Services],
-) -> Response[dict[str, Any]]:
+) -> Response[DeviceAccessToken]:
     """400 `authorization_pending` until approved, `slow_down` when polled too often; then
     once, and only once, a session token usable as `Authorization: Bearer`."""
     if data.grant_type != GRANT_TYPE:
@@ -124,12 +161,7 @@ async def exchange(
         ip_address=client_ip(request),
         user_agent=request.headers.get("user-agent", ""),
     )
-    body = {
-        "access_token": token.access_token,
-        "token_type": "Bearer",
-        "expires_in": token.expires_in,
-        "scope": token.scope,
-    }
+    body = DeviceAccessToken(token.access_token, "Bearer", token.expires_in, token.scope)
     return Response(body, status_code=200, headers=NO_STORE)
 
 
@@ -144,16 +176,18 @@ async def status(
     request: Request[Any, Any, Any],
     services: NamedDependency[Services],
     user_code: Annotated[str, Parameter(max_length=32)],
-) -> Response[dict[str, Any]]:
+) -> Response[DeviceCodeStatus]:
     pending = await services.device.pending(user_code)
-    body: dict[str, Any] = {"user_code": pending.user_code, "status": pending.code.status}
+    body = DeviceCodeStatus(pending.user_code, pending.code.status)
     try:
         await session_principal(request, services)
     except Unauthorized:
         pass  # anonymous: the status only
     else:
         code = pending.code
-        body |= {"client_id": code.client_id, "ip": code.ip_address, "requestedAt": code.created_at}
+        body = msgspec.structs.replace(
+            body, client_id=code.client_id, ip=code.ip_address, requested_at=code.created_at
+        )
     return Response(body, status_code=200, headers=NO_STORE)
 
 
@@ -169,9 +203,9 @@ async def approve(
     data: JSONBody[Decision],
     session_principal: NamedDependency[Principal],
     services: NamedDependency[Services],
-) -> Response[dict[str, bool]]:
+) -> Response[DecisionAnswer]:
     await services.device.approve(data.user_code, session_principal.actor.id)
-    return Response({"success": True}, status_code=200, headers=NO_STORE)
+    return Response(DecisionAnswer(success=True), status_code=200, headers=NO_STORE)
 
 
 @post(
@@ -186,9 +220,9 @@ async def deny(
     data: JSONBody[Decision],
     session_principal: NamedDependency[Principal],
     services: NamedDependency[Services],
-) -> Response[dict[str, bool]]:
+) -> Response[DecisionAnswer]:
     await services.device.deny(data.user_code, session_principal.actor.id)
-    return Response({"success": True}, status_code=200, headers=NO_STORE)
+    return Response(DecisionAnswer(success=True), status_code=200, headers=NO_STORE)
 
 
 ROUTES: list[ControllerRouterHandler] = [request_code, exchange, status, approve, deny]

@@ -15,8 +15,8 @@ from litestar.exceptions import ClientException
 from litestar.params import JSONBody, PathParameter
 from litestar.types import ControllerRouterHandler
 
+from sigillo.api import suggest
 from sigillo.api.auth import Principal
-from sigillo.domain.errors import NotFound
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.services.container import Services
 
@@ -82,10 +82,12 @@ def _answer(env: EnvironmentRow) -> EnvironmentAnswer:
 async def _reach(
     services: Services, project_id: str, ref: str, principal: Principal, *, admin: bool = False
 ) -> EnvironmentRow:
-    """The environment `ref` names (404), if the caller may reach its project (403)."""
+    """The environment `ref` names (404, with the closest slug the caller may see), if the
+    caller may reach its project (403)."""
     env = await services.catalog.find_environment(project_id, ref)
     if env is None:
-        raise NotFound("environment")
+        hint = await suggest.for_member(services, project_id, ref, principal.actor)
+        raise suggest.UnknownEnvironment("environment not found", hint)
     await services.access.project_for(env.project_id, principal.actor, admin=admin)
     return env
 

@@ -24,6 +24,7 @@ from litestar.types import ExceptionHandlersMap
 
 from sigillo import metrics
 from sigillo.api.allow import allow_value
+from sigillo.api.suggest import Suggested
 from sigillo.domain.errors import (
     Conflict,
     DecryptionError,
@@ -74,6 +75,8 @@ def _sigillo_error(_: Request[Any, Any, Any], error: SigilloError) -> Response[d
     if status == 500:
         log.error("server fault: %s", type(error).__name__)
         return _json(status, {"error": "a stored value could not be decrypted"})
+    if isinstance(error, Suggested) and error.suggestion:  # "did you mean prod?"
+        return _json(status, {"error": str(error), "suggestion": error.suggestion})
     return _json(status, {"error": str(error)})
 
 

@@ -10,8 +10,7 @@ instance info. All public, tiny JSON, and never logged or audited per request.
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 
@@ -24,13 +23,23 @@ SERVICE = "sigillo-app"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+class Health(msgspec.Struct, frozen=True, omit_defaults=True):
+    """`{"ok": true, "service": "sigillo-app"}`; when not ok (503), also `error`."""
+
+    ok: bool
+    service: str
+    error: str | None = None  # omitted when None
+
+
+class Info(msgspec.Struct, frozen=True):
+    colo: str
+
+
 @get("/health", operation_id="health", summary="Is the server up and its database reachable")
-async def health(services: NamedDependency[Services]) -> Response[dict[str, Any]]:
+async def health(services: NamedDependency[Services]) -> Response[Health]:
     if await services.health.database_ok():
-        return Response({"ok": True, "service": SERVICE})
-    return Response(
-        {"ok": False, "service": SERVICE, "error": "database unavailable"}, status_code=503
-    )
+        return Response(Health(True, SERVICE))
+    return Response(Health(False, SERVICE, "database unavailable"), status_code=503)
 
 
 @get(
@@ -38,8 +47,8 @@ async def health(services: NamedDependency[Services]) -> Response[dict[str, Any]
     operation_id="healthLive",
     summary="Liveness: the process answers (the database is not checked)",
 )
-async def live() -> Response[dict[str, Any]]:
-    return Response({"ok": True, "service": SERVICE}, headers=NO_STORE)
+async def live() -> Response[Health]:
+    return Response(Health(True, SERVICE), headers=NO_STORE)
 
 
 @get(
@@ -47,15 +56,13 @@ async def live() -> Response[dict[str, Any]]:
     operation_id="healthReady",
     summary="Readiness: the database answers a read and takes a write within a few seconds",
 )
-async def ready(services: NamedDependency[Services]) -> Response[dict[str, Any]]:
+async def ready(services: NamedDependency[Services]) -> Response[Health]:
     problem = await services.health.ready()
     if problem is None:
-        return Response({"ok": True, "service": SERVICE}, headers=NO_STORE)
-    return Response(
-        {"ok": False, "service": SERVICE, "error": problem}, status_code=503, headers=NO_STORE
-    )
+        return Response(Health(True, SERVICE), headers=NO_STORE)
+    return Response(Health(False, SERVICE, problem), status_code=503, headers=NO_STORE)
 
 
 @get("/api/info", operation_id="info", summary="Instance information")
-async def info() -> dict[str, str]:
-    return {"colo": "unknown"}
+async def info() -> Info:
+    return Info(colo="unknown")

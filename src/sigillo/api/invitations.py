@@ -11,7 +11,7 @@ after a link was made gets 403 from it (re-inviting them takes a new link).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, delete, get, post
@@ -75,6 +75,20 @@ class Revoked(msgspec.Struct, kw_only=True):
     id: str
 
 
+class InvitationCreated(msgspec.Struct, kw_only=True, rename="camel"):
+    """The link and its token, answered once."""
+
+    ok: bool = True
+    id: str
+    url: str
+    token: str
+    role: Role
+    expires_at: int
+
+    def __repr__(self) -> str:  # never the token
+        return f"InvitationCreated(id={self.id!r}, <token hidden>)"
+
+
 class InvitationView(msgspec.Struct, rename="camel"):
     org_id: str
     org_name: str
@@ -117,19 +131,18 @@ async def create_invitation(
     session_principal: NamedDependency[Principal],
     services: NamedDependency[Services],
     settings: NamedDependency[Settings],
-) -> Response[dict[str, Any]]:
+) -> Response[InvitationCreated]:
     """Admins only. Answers the link and its token once; they are never shown again."""
     row, token = await services.access.create_invitation(
         org_id, session_principal.actor, role=data.role, days=data.expires_in_days
     )
-    body = {
-        "ok": True,
-        "id": row.id,
-        "url": f"{_origin(request, settings)}/invite/{token}",
-        "token": token,
-        "role": _role(row.role),
-        "expiresAt": row.expires_at,
-    }
+    body = InvitationCreated(
+        id=row.id,
+        url=f"{_origin(request, settings)}/invite/{token}",
+        token=token,
+        role=_role(row.role),
+        expires_at=row.expires_at,
+    )
     return Response(body, status_code=200, headers=NO_STORE)
 
 

@@ -13,6 +13,7 @@ from litestar.openapi.spec import (
     Components,
     OAuthFlow,
     OAuthFlows,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -138,18 +139,36 @@ _MEANING = {
     503: "The database is unreachable",
 }
 _AUTHENTICATED = {"principal", "session_principal"}
-# A download's body by its Content-Type (domain/formats.py), each as a client reads it.
+# A download's body by its Content-Type (domain/formats.py), each as a client reads it. The
+# first entry fits every format: generated clients (openapi-python-client) parse a response
+# by the first media type they know, so the raw bytes come first and work for all of them;
+# the others say what each format's bytes are. openapi-fetch reads a format with `parseAs`.
 _DOWNLOAD_TREE = "DownloadTree"
+_BY_FORMAT = (
+    "json, json-kinds, dotnet-json: `application/json`; env, env-no-quotes, docker, shell: "
+    "`text/plain; charset=utf-8`; yaml: `text/yaml; charset=utf-8`; xargs: "
+    "`application/octet-stream`"
+)
 _DOWNLOAD = OpenAPIResponse(
-    description="Every live value in the chosen format (behaviour.md 7)",
+    description=f"Every live value in the chosen format (behaviour.md 7). By format: {_BY_FORMAT}",
     content={
+        "application/octet-stream": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.BINARY,
+                content_media_type="application/octet-stream",
+                description="The body's bytes, whatever the format (xargs: each name and value "
+                "followed by a NUL byte)",
+            )
+        ),
         "application/json": OpenAPIMediaType(
             schema=Reference(f"#/components/schemas/{_DOWNLOAD_TREE}")
         ),
         "text/plain": OpenAPIMediaType(
             schema=Schema(
                 type=OpenAPIType.STRING,
-                description="env, env-no-quotes, docker: one `NAME=value` line each",
+                description="env, env-no-quotes, docker: one `NAME=value` line each; "
+                "shell: one `export NAME='…'` line each",
             )
         ),
         "text/yaml": OpenAPIMediaType(
@@ -163,13 +182,6 @@ _DOWNLOAD = OpenAPIResponse(
                 ],
                 description="yaml: a mapping of names to values; with no secrets, an empty "
                 "document (null)",
-            )
-        ),
-        "application/octet-stream": OpenAPIMediaType(
-            schema=Schema(
-                type=OpenAPIType.STRING,
-                content_media_type="application/octet-stream",
-                description="xargs: each name and value followed by a NUL byte",
             )
         ),
     },
@@ -218,7 +230,7 @@ def document_errors(app: Litestar) -> None:
                 operation.security = []  # public: no credential needed
             _constrain(operation.parameters or [])
             _close_body(handler, schema.components.schemas)
-            if operation.operation_id == "downloadSecrets":
+            if handler.opt.get("download"):
                 operation.responses = {"200": _DOWNLOAD}
             kept = {k: v for k, v in (operation.responses or {}).items() if k[0] not in "45"}
             operation.responses = kept | {

@@ -11,10 +11,13 @@ __all__ = [
     "ChangeKinds",
     "KindChange",
     "KindsChanged",
+    "SecretDeleted",
     "SecretEntry",
     "SecretItem",
     "SecretList",
     "SecretRead",
+    "SecretSet",
+    "SecretsSet",
     "SetSecret",
     "SetSecrets",
 ]
@@ -104,3 +107,25 @@ class SecretRead(msgspec.Struct, frozen=True, rename="camel"):
 
     def __repr__(self) -> str:  # never the value
         return f"SecretRead(name={self.name!r}, kind={self.kind!r}, <value hidden>)"
+
+
+class SecretSet(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The answer to setting one secret: `id` is the event's."""
+
+    ok: bool = True
+    environment_id: str
+    id: str
+    name: str
+
+
+class SecretsSet(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The answer to a bulk set: the names set, in the body's order."""
+
+    ok: bool = True
+    environment_id: str
+    secrets: list[str]
+
+
+class SecretDeleted(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool = True
+    name: str

@@ -22,7 +22,7 @@ and records nothing. `…/secrets/download` is a literal route and wins over
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
@@ -30,15 +30,19 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
+from sigillo.api import suggest
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
 from sigillo.api.secret_bodies import (
     ChangeKinds,
     KindChange,
     KindsChanged,
+    SecretDeleted,
     SecretItem,
     SecretList,
     SecretRead,
+    SecretSet,
+    SecretsSet,
     SetSecret,
     SetSecrets,
 )
@@ -50,9 +54,10 @@ from sigillo.domain.values import secret_name
 from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
 
-__all__ = ["ROUTES", "SecretsController"]
+__all__ = ["ROUTES", "EnvironmentSecretsController", "SecretsController"]
 
 NOT_FOUND = "not found"
+ENV_NOT_FOUND = "environment not found"
 NO_ACCESS = "token does not have access to this environment"
 OTHER_ENVIRONMENT = "token is scoped to a different environment"
 READ_ONLY = "token is read-only"
@@ -60,18 +65,31 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def environment_for(
-    services: Services, principal: Principal, project_id: str, ref: str, *, write: bool
+    services: Services, principal: Principal, project_id: str | None, ref: str, *, write: bool
 ) -> EnvironmentRow:
-    """The environment a request may use, by id or slug (behaviour.md 6.2), or an error."""
+    """The environment a request may use, by id or slug (behaviour.md 6.2), or an error.
+    `project_id` None (the `/api/environments/{id}` routes): a session names an id only, and
+    one outside its orgs is the same 404 as an unknown id (its existence is not revealed).
+    An unknown slug is answered with the closest one the caller may see (api/suggest.py)."""
     token = principal.token
     if token is None:
         environment = await services.catalog.find_environment(project_id, ref)
         if environment is None:
-            raise NotFoundException(NOT_FOUND)
-        await services.access.project_for(environment.project_id, principal.actor)
+            if project_id is None:
+                raise NotFoundException(NOT_FOUND)
+            hint = await suggest.for_member(services, project_id, ref, principal.actor)
+            raise suggest.UnknownEnvironment(ENV_NOT_FOUND if hint else NOT_FOUND, hint)
+        try:
+            await services.access.project_for(environment.project_id, principal.actor)
+        except Forbidden:
+            if project_id is None:
+                raise NotFoundException(NOT_FOUND) from None
+            raise
         return environment
     environment = await services.catalog.find_environment(token.project_id, ref)
-    if environment is None or environment.project_id != token.project_id:
+    if environment is None:
+        raise suggest.UnknownToToken(NO_ACCESS, await suggest.for_token(services, token, ref))
+    if environment.project_id != token.project_id:
         raise Forbidden(NO_ACCESS)
     if token.environment_id is not None and token.environment_id != environment.id:
         raise Forbidden(OTHER_ENVIRONMENT)
@@ -88,11 +106,69 @@ def _item(row: CurrentSecretRow, empty: frozenset[str]) -> SecretItem:
 
 async def _delete(
     services: Services, principal: Principal, project_id: str, environment_id: str, name: str
-) -> dict[str, Any]:
+) -> SecretDeleted:
     checked = secret_name(name)
     environment = await environment_for(services, principal, project_id, environment_id, write=True)
     await services.secrets.delete(environment.id, [checked], principal.actor)
-    return {"ok": True, "name": checked}
+    return SecretDeleted(name=checked)
+
+
+# What the v0 routes and the seed's `/api/environments/{id}/secrets` routes both do; the
+# handlers only say where the environment comes from (`project_id` None: by id alone).
+
+
+async def list_secrets_of(
+    services: Services, principal: Principal, project_id: str | None, ref: str
+) -> SecretList:
+    environment = await environment_for(services, principal, project_id, ref, write=False)
+    rows = await services.secrets.current(environment.id)
+    empty = services.secrets.empty_names(rows)
+    return SecretList(
+        environment.id,
+        [_item(row, empty) for row in rows],
+        await services.secrets.all_names(environment.project_id),
+    )
+
+
+async def set_secret_in(
+    services: Services, principal: Principal, project_id: str | None, ref: str, data: SetSecret
+) -> SecretSet:
+    environment = await environment_for(services, principal, project_id, ref, write=True)
+    kinds = {data.name: data.kind} if data.kind else None
+    [event, *_] = await services.secrets.set(
+        environment.id, {data.name: data.value}, principal.actor, kinds
+    )
+    return SecretSet(environment_id=environment.id, id=event.event_id, name=data.name)
+
+
+async def set_secrets_in(
+    services: Services, principal: Principal, project_id: str | None, ref: str, data: SetSecrets
+) -> SecretsSet:
+    environment = await environment_for(services, principal, project_id, ref, write=True)
+    if data.secrets:
+        await services.secrets.set(environment.id, data.values(), principal.actor, data.kinds())
+    return SecretsSet(environment_id=environment.id, secrets=list(data.secrets))
+
+
+async def download_from(
+    services: Services, principal: Principal, project_id: str | None, ref: str, format: str
+) -> Response[bytes]:
+    if format not in DOWNLOAD_FORMATS:
+        raise InvalidInput("format", "must be one of " + ", ".join(DOWNLOAD_FORMATS))
+    environment = await environment_for(services, principal, project_id, ref, write=False)
+    if format == "dotnet-json":
+        names = await services.secrets.current(environment.id)
+        render(format, [(row.name, "") for row in names])
+    revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
+    if format == WITH_KINDS:
+        rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
+    else:
+        rendered = render(format, [(row.name, value) for row, value in revealed])
+    return Response(
+        rendered.body,
+        headers={**NO_STORE, "Content-Type": rendered.content_type},
+        status_code=200,
+    )
 
 
 class SecretsController(Controller):
@@ -109,16 +185,7 @@ class SecretsController(Controller):
     ) -> SecretList:
         """Live secrets in replay order, without values, and `allNames`: the sorted names
         live anywhere in the environment's own project. Records no read."""
-        environment = await environment_for(
-            services, principal, project_id, environment_id, write=False
-        )
-        rows = await services.secrets.current(environment.id)
-        empty = services.secrets.empty_names(rows)
-        return SecretList(
-            environment.id,
-            [_item(row, empty) for row in rows],
-            await services.secrets.all_names(environment.project_id),
-        )
+        return await list_secrets_of(services, principal, project_id, environment_id)
 
     @post(
         "/",
@@ -133,20 +200,8 @@ class SecretsController(Controller):
         data: JSONBody[SetSecret],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
-        environment = await environment_for(
-            services, principal, project_id, environment_id, write=True
-        )
-        kinds = {data.name: data.kind} if data.kind else None
-        [event, *_] = await services.secrets.set(
-            environment.id, {data.name: data.value}, principal.actor, kinds
-        )
-        return {
-            "ok": True,
-            "environmentId": environment.id,
-            "id": event.event_id,
-            "name": data.name,
-        }
+    ) -> SecretSet:
+        return await set_secret_in(services, principal, project_id, environment_id, data)
 
     @put("/", operation_id="setSecrets", summary="Set several secrets at once (all or nothing)")
     async def set_secrets(
@@ -156,21 +211,17 @@ class SecretsController(Controller):
         data: JSONBody[SetSecrets],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> SecretsSet:
         """One set event per entry, in the body's order, in one transaction; `{}` is a
         no-op that succeeds with an empty list [D12]."""
-        environment = await environment_for(
-            services, principal, project_id, environment_id, write=True
-        )
-        if data.secrets:
-            await services.secrets.set(environment.id, data.values(), principal.actor, data.kinds())
-        return {"ok": True, "environmentId": environment.id, "secrets": list(data.secrets)}
+        return await set_secrets_in(services, principal, project_id, environment_id, data)
 
     @get(
         "/download",
         operation_id="downloadSecrets",
         summary="Every live value, rendered in a download format",
         guards=[refuse_cross_site_reads],
+        opt={"download": True},
     )
     async def download(
         self,
@@ -181,29 +232,12 @@ class SecretsController(Controller):
         format: Annotated[str, QueryParameter()] = "json",
     ) -> Response[bytes]:
         """`format` is one of json (default), env, env-no-quotes, xargs, yaml, docker,
-        dotnet-json, json-kinds (else 422); json-kinds is Sigillo's, what `sigillo run`
+        dotnet-json, shell, json-kinds (else 422); json-kinds is Sigillo's, what `sigillo run`
         reads: `{"NAME": {"value": "…", "kind": "secret"}}`. Records one `download` read
         [D16]. A format that cannot
         render these names (a dotnet-json conflict, 400) is refused before anything is
         decrypted or recorded: the conflict depends on the names alone."""
-        if format not in DOWNLOAD_FORMATS:
-            raise InvalidInput("format", "must be one of " + ", ".join(DOWNLOAD_FORMATS))
-        environment = await environment_for(
-            services, principal, project_id, environment_id, write=False
-        )
-        if format == "dotnet-json":
-            names = await services.secrets.current(environment.id)
-            render(format, [(row.name, "") for row in names])
-        revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
-        if format == WITH_KINDS:
-            rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
-        else:
-            rendered = render(format, [(row.name, value) for row, value in revealed])
-        return Response(
-            rendered.body,
-            headers={**NO_STORE, "Content-Type": rendered.content_type},
-            status_code=200,
-        )
+        return await download_from(services, principal, project_id, environment_id, format)
 
     @get(
         "/{name:str}",
@@ -244,7 +278,7 @@ class SecretsController(Controller):
     @delete(
         "/{name:str}",
         operation_id="deleteSecret",
-        summary="Delete one secret (always appends a delete event)",
+        summary="Delete one live secret (404 when the name is not live)",
         status_code=200,
     )
     async def delete_secret(
@@ -254,8 +288,8 @@ class SecretsController(Controller):
         name: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
-        """Appends a delete event even when the name is not live."""
+    ) -> SecretDeleted:
+        """404 `secret NAME not found` when the name is not live: nothing is appended."""
         return await _delete(services, principal, project_id, environment_id, name)
 
     @delete(
@@ -270,7 +304,7 @@ class SecretsController(Controller):
         environment_id: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> SecretDeleted:
         """The literal `download` segment shadows `{name}` (section 16), for every method;
         without this handler DELETE …/secrets/download would be a 405."""
         return await _delete(services, principal, project_id, environment_id, "download")
@@ -311,4 +345,70 @@ class SecretKindsController(Controller):
         return KindsChanged(ok=True, environment_id=environment.id, changed=changed)
 
 
-ROUTES: list[ControllerRouterHandler] = [SecretsController, SecretKindsController]
+Format = Annotated[str, QueryParameter()]
+
+
+class EnvironmentSecretsController(Controller):
+    """The seed README's REST examples: `/api/environments/{envId}/secrets` list, set, bulk
+    set and download. Environment ids are unique, so the id alone says which; the same
+    handlers' work, credentials, audit and errors as the v0 routes (API tokens: id or slug in
+    the token's project, as there). A session naming an environment outside its orgs gets
+    the 404 of an unknown id."""
+
+    path = "/api/environments/{environment_id:str}/secrets"
+    tags = ["secrets"]
+
+    @get("/", operation_id="listEnvironmentSecrets", summary="List secrets (no values), by id")
+    async def list_secrets(
+        self,
+        environment_id: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> SecretList:
+        return await list_secrets_of(services, principal, None, environment_id)
+
+    @post(
+        "/", operation_id="setEnvironmentSecret", summary="Set one secret, by id", status_code=200
+    )
+    async def set_secret(
+        self,
+        environment_id: PathId,
+        data: JSONBody[SetSecret],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> SecretSet:
+        return await set_secret_in(services, principal, None, environment_id, data)
+
+    @put("/", operation_id="setEnvironmentSecrets", summary="Set several secrets at once, by id")
+    async def set_secrets(
+        self,
+        environment_id: PathId,
+        data: JSONBody[SetSecrets],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> SecretsSet:
+        return await set_secrets_in(services, principal, None, environment_id, data)
+
+    @get(
+        "/download",
+        operation_id="downloadEnvironmentSecrets",
+        summary="Every live value in a download format, by id",
+        guards=[refuse_cross_site_reads],
+        opt={"download": True},
+    )
+    async def download(
+        self,
+        environment_id: PathId,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        format: Format = "json",
+    ) -> Response[bytes]:
+        """As `downloadSecrets`: records one `download` read first."""
+        return await download_from(services, principal, None, environment_id, format)
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    SecretsController,
+    SecretKindsController,
+    EnvironmentSecretsController,
+]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -20,7 +18,7 @@ from sigillo.http.origin import refuse_cross_site
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 
-__all__ = ["client_of", "session_info", "sign_in", "sign_out", "signed_in"]
+__all__ = ["SignedIn", "client_of", "session_info", "sign_in", "sign_out", "signed_in"]
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -36,8 +34,34 @@ def client_of(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
     return client_ip(request), request.headers.get("user-agent", "")
 
 
-def _user(user: UserRow) -> dict[str, str]:
-    return {"id": user.id, "name": user.name, "email": user.email}
+class SessionUser(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    email: str
+
+
+class SignedIn(msgspec.Struct, frozen=True, rename="camel"):
+    """The answer to sign-in, sign-up and setup; `token` also works as a bearer."""
+
+    token: str
+    user: SessionUser
+    csrf_token: str
+
+    def __repr__(self) -> str:  # never the token
+        return f"SignedIn(user={self.user.id!r}, <token hidden>)"
+
+
+class SessionInfo(msgspec.Struct, frozen=True, rename="camel"):
+    user: SessionUser
+    csrf_token: str
+
+
+class SignedOut(msgspec.Struct, frozen=True):
+    ok: bool
+
+
+def _user(user: UserRow) -> SessionUser:
+    return SessionUser(user.id, user.name, user.email)
 
 
 def signed_in(
@@ -45,13 +69,13 @@ def signed_in(
     settings: Settings,
     token: str,
     user: UserRow,
-) -> Response[dict[str, Any]]:
+) -> Response[SignedIn]:
     """The answer to a successful sign-in (or sign-up): `{"token", "user", "csrfToken"}`
     and the session cookie, `HttpOnly`, `SameSite=Lax`, and `__Host-` + `Secure` over
     HTTPS (security.md promise 9). Its callers refuse cross-site requests
     (sigillo.http.origin.refuse_cross_site): no other site signs a browser in."""
     cookie = session_cookie(request, token, settings)
-    body = {"token": token, "user": _user(user), "csrfToken": csrf_token(token)}
+    body = SignedIn(token, _user(user), csrf_token(token))
     return Response(body, status_code=200, headers=NO_STORE, cookies=[cookie])
 
 
@@ -68,7 +92,7 @@ async def sign_in(
     data: JSONBody[SignIn],
     services: NamedDependency[Services],
     settings: NamedDependency[Settings],
-) -> Response[dict[str, Any]]:
+) -> Response[SignedIn]:
     """Answers `{"token", "user", "csrfToken"}` and sets the session cookie; the token also
     works as `Authorization: Bearer`. A wrong password and an unknown email get the same
     401 after the same work. A session presented with the request is ended: ids rotate."""
@@ -92,12 +116,13 @@ async def sign_in(
 async def session_info(
     request: Request,  # type: ignore[type-arg]
     session_principal: NamedDependency[Principal],
-) -> Response[dict[str, Any]]:
+) -> Response[SessionInfo]:
     """For cookie clients: the CSRF token to send as `X-CSRF-Token` on unsafe requests."""
     token, _ = credential(request) or ("", "bearer")  # present: session_principal passed
     user = session_principal.user
-    body = {"user": _user(user) if user else {}, "csrfToken": csrf_token(token)}
-    return Response(body, status_code=200, headers=NO_STORE)
+    if user is None:  # session_principal always names the session's user
+        raise Unauthorized("unauthorized")
+    return Response(SessionInfo(_user(user), csrf_token(token)), status_code=200, headers=NO_STORE)
 
 
 @post("/api/auth/sign-out", operation_id="signOut", summary="End this session", status_code=200)
@@ -105,11 +130,11 @@ async def sign_out(
     request: Request,  # type: ignore[type-arg]
     services: NamedDependency[Services],
     session_principal: NamedDependency[Principal],
-) -> Response[dict[str, bool]]:
+) -> Response[SignedOut]:
     """Ends the session server-side and clears the cookie. Needs the session (and, with a
     cookie, the CSRF token: a cross-site page must not sign anyone out)."""
     token, _ = credential(request) or ("", "bearer")  # present: session_principal passed
     await services.accounts.sign_out(token)
-    response = Response({"ok": True}, status_code=200, headers=NO_STORE)
+    response = Response(SignedOut(ok=True), status_code=200, headers=NO_STORE)
     clear_session_cookies(response)
     return response

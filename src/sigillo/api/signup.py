@@ -10,8 +10,6 @@ sigillo.http.origin.refuse_cross_site).
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
@@ -19,7 +17,7 @@ from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.invitations import InvitationGone
-from sigillo.api.sessions import client_of, signed_in
+from sigillo.api.sessions import SignedIn, client_of, signed_in
 from sigillo.domain.errors import NotFound
 from sigillo.domain.events import Actor
 from sigillo.domain.projections.rows import UserRow
@@ -49,7 +47,7 @@ async def _session_for(
     services: Services,
     settings: Settings,
     user: UserRow,
-) -> Response[dict[str, Any]]:
+) -> Response[SignedIn]:
     ip_address, user_agent = client_of(request)
     token, _ = await services.accounts.start_session(
         user, ip_address=ip_address, user_agent=user_agent
@@ -70,7 +68,7 @@ async def sign_up(
     data: JSONBody[SignUpBody],
     services: NamedDependency[Services],
     settings: NamedDependency[Settings],
-) -> Response[dict[str, Any]]:
+) -> Response[SignedIn]:
     """403 `sign-up is by invitation only` when sign-up is closed and no live invitation is
     given; 404 `invitation not found or expired` when sign-up is open but the invitation
     given is not live (the caller asked to join an org: no account is made); 409 for an
@@ -107,7 +105,7 @@ async def setup(
     data: JSONBody[SetupBody],
     services: NamedDependency[Services],
     settings: NamedDependency[Settings],
-) -> Response[dict[str, Any]]:
+) -> Response[SignedIn]:
     """409 once any account exists; 403 `invalid setup token` for a token the server did
     not issue (or one already used)."""
     user = await services.accounts.complete_setup(data.token, data.email, data.name, data.password)

@@ -12,7 +12,7 @@ are presentation, left to the dashboard and the CLI.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
@@ -42,18 +42,59 @@ class CreateToken(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     expires_at: ExpiresAt | None = None  # epoch milliseconds, in the future
 
 
-def _listed(token: ApiTokenRow) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
-        "environmentId": token.environment_id,
-        "access": token.access,
-        "expiresAt": token.expires_at,
-        "createdAt": token.created_at,
-        "createdBy": token.created_by,
-        "revokedAt": token.revoked_at,
-    }
+Access = Literal["read", "read-write"]
+
+
+class TokenItem(msgspec.Struct, frozen=True, rename="camel"):
+    """A token as lists show it: never its key or hash."""
+
+    id: str
+    name: str
+    prefix: str
+    environment_id: str | None
+    access: Access
+    expires_at: int | None
+    created_at: int
+    created_by: str
+    revoked_at: int | None
+
+
+class TokenList(msgspec.Struct, frozen=True):
+    tokens: list[TokenItem]
+
+
+class TokenCreated(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The one answer that holds the key."""
+
+    ok: bool = True
+    id: str
+    key: str
+    prefix: str
+    name: str
+    project_id: str
+    environment_id: str | None
+    access: Access
+    expires_at: int | None
+    created_at: int
+
+    def __repr__(self) -> str:  # never the key
+        return f"TokenCreated(id={self.id!r}, <key hidden>)"
+
+
+class TokenRevoked(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool = True
+    id: str
+
+
+def _access(token: ApiTokenRow) -> Access:
+    return "read-write" if token.access == "read-write" else "read"
+
+
+def _listed(token: ApiTokenRow) -> TokenItem:
+    return TokenItem(
+        token.id, token.name, token.prefix, token.environment_id, _access(token),
+        token.expires_at, token.created_at, token.created_by, token.revoked_at,
+    )  # fmt: skip
 
 
 class TokensController(Controller):
@@ -72,7 +113,7 @@ class TokensController(Controller):
         data: JSONBody[CreateToken],
         services: NamedDependency[Services],
         session_principal: NamedDependency[Principal],
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[TokenCreated]:
         """`environmentId` (id or slug) scopes the token to one environment of the project;
         absent or null means every environment. `access` is `read` unless `read-write`."""
         actor = session_principal.actor
@@ -91,18 +132,17 @@ class TokensController(Controller):
             environment_id=environment_id,
             expires_at=data.expires_at,
         )
-        body = {
-            "ok": True,
-            "id": token.id,
-            "key": key,
-            "prefix": token.prefix,
-            "name": token.name,
-            "projectId": token.project_id,
-            "environmentId": token.environment_id,
-            "access": token.access,
-            "expiresAt": token.expires_at,
-            "createdAt": token.created_at,
-        }
+        body = TokenCreated(
+            id=token.id,
+            key=key,
+            prefix=token.prefix,
+            name=token.name,
+            project_id=token.project_id,
+            environment_id=token.environment_id,
+            access=_access(token),
+            expires_at=token.expires_at,
+            created_at=token.created_at,
+        )
         return Response(body, status_code=200, headers={"Cache-Control": "no-store"})
 
     @get("/", operation_id="listTokens", summary="List a project's API tokens, newest first")
@@ -111,10 +151,10 @@ class TokensController(Controller):
         project_id: PathId,
         services: NamedDependency[Services],
         session_principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> TokenList:
         """Revoked tokens stay listed with `revokedAt` [D1]; no key, no hash."""
         tokens = await services.access.tokens(project_id, session_principal.actor)
-        return {"tokens": [_listed(token) for token in tokens]}
+        return TokenList([_listed(token) for token in tokens])
 
     @delete(
         "/{token_id:str}",
@@ -128,10 +168,10 @@ class TokensController(Controller):
         token_id: PathId,
         services: NamedDependency[Services],
         session_principal: NamedDependency[Principal],
-    ) -> dict[str, Any]:
+    ) -> TokenRevoked:
         """Revoking an already revoked token succeeds again."""
         await services.access.revoke_token(project_id, token_id, session_principal.actor)
-        return {"ok": True, "id": token_id}
+        return TokenRevoked(id=token_id)
 
 
 ROUTES: list[ControllerRouterHandler] = [TokensController]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from difflib import get_close_matches
 from typing import TypeVar
 
 from sigillo.domain import orgs, projects
@@ -13,9 +15,39 @@ from sigillo.domain.streams import org_stream, project_stream
 from sigillo.services.ports import EventStore
 from sigillo.services.writing import Writer
 
-__all__ = ["CatalogService"]
+__all__ = ["CatalogService", "closest_slug"]
 
 R = TypeVar("R", bound=Row)
+
+# What people call the environments every project starts with (dev, preview, prod).
+_ALIASES = {
+    "dev": ("development", "develop", "local"),
+    "preview": ("staging", "stage", "stg"),
+    "prod": ("production", "prd", "live"),
+}
+
+
+def closest_slug(ref: str, environments: Iterable[EnvironmentRow]) -> str | None:
+    """The slug of `environments` an unknown `ref` most likely meant ("did you mean prod?"):
+    a slug or name equal but for case, a common alias (production → prod, staging → preview,
+    and back), else the closest slug or name by difflib. Never `ref` itself."""
+    wanted = ref.strip().lower()
+    if len(wanted) > 128:  # longer than any slug or name: nothing is close, and difflib is slow
+        return None
+    by_word: dict[str, str] = {}
+    for env in environments:
+        by_word.setdefault(env.slug, env.slug)
+        by_word.setdefault(env.name.strip().lower(), env.slug)
+    if wanted in by_word:
+        found = by_word[wanted]
+        return found if found != ref else None
+    for slug, aliases in _ALIASES.items():
+        family = (slug, *aliases)  # the slug itself first
+        known = [word for word in family if word in by_word]
+        if wanted in family and known:
+            return by_word[known[0]]
+    close = get_close_matches(wanted, list(by_word), n=1, cutoff=0.6)
+    return by_word[close[0]] if close else None
 
 
 class CatalogService:
@@ -67,11 +99,11 @@ class CatalogService:
     async def delete_environment(self, project_id: str, environment_id: str, actor: Actor) -> None:
         await self._change(project_id, projects.DeleteEnvironment(environment_id), actor)
 
-    async def find_environment(self, project_id: str, ref: str) -> EnvironmentRow | None:
-        """An environment by id in any project, else by slug within `project_id`
-        (behaviour.md 6.2). Callers check who may reach the project it belongs to."""
+    async def find_environment(self, project_id: str | None, ref: str) -> EnvironmentRow | None:
+        """An environment by id in any project, else by slug within `project_id` (none: by
+        id only) (behaviour.md 6.2). Callers check who may reach the project it belongs to."""
         by_id = await self._store.get(EnvironmentRow, (ref,))
-        if by_id is not None:
+        if by_id is not None or project_id is None:
             return by_id
         return next((env for env in await self.environments(project_id) if env.slug == ref), None)
 
