@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigillo.domain.dotenv import parse
-from sigillo.domain.formats import render
+from sigillo.domain.dotenv import BAD_KEY, COLON, NOT_A_PAIR, Scan, Skipped, parse, scan
+from sigillo.domain.formats import disagreements, render
 from tests.unit.test_formats import EXPECTED, WORKED_EXAMPLE
 
 # --- 13.2, every row of the table -------------------------------------------------------------
@@ -248,9 +248,81 @@ def test_env_round_trips_every_storable_value(pairs: list[tuple[str, str]]) -> N
     assert parse(render("env", pairs).body.decode()) == pairs
 
 
+YAML_QUOTED_NAMES = {"y", "Y", "n", "N", "on", "On", "ON", "off", "Off", "OFF", "no", "No", "NO"}
+YAML_QUOTED_NAMES |= {"yes", "Yes", "YES", "true", "True", "TRUE", "false", "False", "FALSE"}
+YAML_QUOTED_NAMES |= {"null", "Null", "NULL"}
+
+
 @given(PAIRS)
 def test_yaml_happens_to_round_trip_too(pairs: list[tuple[str, str]]) -> None:
+    """Except for a name YAML would read as a boolean or null: `yaml` quotes it [D19]."""
+    pairs = [(name, value) for name, value in pairs if name not in YAML_QUOTED_NAMES]
     assert parse(render("yaml", pairs).body.decode()) == pairs
+
+
+@settings(max_examples=300)
+@given(PAIRS)
+def test_env_comment_lines_name_exactly_the_values_readers_disagree_on(
+    pairs: list[tuple[str, str]],
+) -> None:
+    """[D19] The comment lines at the top of an `env` body name the values no form suits
+    every reader, and are comments to the importer (the round trip above holds with them)."""
+    text = render("env", pairs).body.decode()
+    header = [line for line in text.split("\n") if line.startswith("# ")]
+    named = [line[2:].split(":", 1)[0] for line in header]
+    assert named == [name for name, _ in disagreements("env", pairs)]
+    assert text.startswith("".join(line + "\n" for line in header))
+    assert scan(text).comments == len(header)
+
+
+# --- what the import skips, and the byte-order mark -------------------------------------------
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_key() -> None:
+    assert parse("\ufeffFIRST=1\nSECOND=2\n") == [("FIRST", "1"), ("SECOND", "2")]
+    assert parse("\ufeff\ufeffX=1") == []  # only one mark, at the very start, is dropped
+    assert parse("A='\ufeff'") == [("A", "\ufeff")]  # elsewhere it is an ordinary character
+
+
+def test_scan_says_which_lines_were_skipped_and_why_never_what_they_held() -> None:
+    text = (
+        "\ufeff# settings\r\n"  # 1: a comment, counted
+        "A=1\r\n"  # 2: set again on line 9
+        "\n"  # 3: blank
+        "KEY:value\n"  # 4
+        "MY KEY=2\n"  # 5
+        "just-a-secret-looking-line\n"  # 6
+        "B='multi\n"  # 7
+        "line'\n"  # 8: part of B
+        "A=2\n"  # 9
+        "   # indented comment\n"  # 10
+        "C=3"  # 11
+    )
+    assert scan(text) == Scan(
+        pairs=[("A", "2"), ("B", "multi\nline"), ("C", "3")],
+        skipped=[
+            Skipped(2, "A is set again on line 9"),
+            Skipped(4, COLON),
+            Skipped(5, BAD_KEY),
+            Skipped(6, NOT_A_PAIR),
+        ],
+        comments=2,
+    )
+    for skipped in scan(text).skipped:
+        assert "secret-looking" not in skipped.reason
+
+
+def test_scan_counts_lines_through_multi_line_values() -> None:
+    text = 'A="one\ntwo\nthree"\nnot a pair\nB=`x\ny`\n?\n'
+    assert scan(text).skipped == [Skipped(4, NOT_A_PAIR), Skipped(7, NOT_A_PAIR)]
+
+
+@given(st.text(max_size=200))
+def test_scan_agrees_with_parse_and_numbers_real_lines(text: str) -> None:
+    scanned = scan(text)
+    assert scanned.pairs == parse(text)
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").count("\n")
+    assert all(1 <= item.line <= lines + 1 for item in scanned.skipped)
 
 
 @given(st.lists(st.tuples(NAMES, VALUES), max_size=8))

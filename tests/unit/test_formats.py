@@ -1,4 +1,10 @@
-"""Download formats (behaviour.md 7): every body byte for byte, content types, dotnet-json."""
+"""Download formats (behaviour.md 7): every body byte for byte, content types, dotnet-json.
+
+The bytes pinned here are the reference's except where [D19] changed them because a
+consumer read them back wrong: `env` quotes each value in the form every .env reader
+agrees on, `yaml` escapes what PyYAML refuses and quotes names YAML reads as booleans,
+`dotnet-json` refuses names .NET cannot tell apart, and `shell` is new. That the consumers
+do read them back is for tests/consumers (the real parsers)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from sigillo.domain.formats import (
     FORMATS,
     MOUNT_FORMATS,
     Rendered,
+    disagreements,
     dotnet_json_path,
     render,
     render_with_kinds,
@@ -39,12 +46,12 @@ WORKED_EXAMPLE = [
 EXPECTED = {
     "env": (
         b'PLAIN="localhost"\n'
-        b'QUOTED="say \\"hi\\""\n'
+        b"QUOTED='say \"hi\"'\n"  # [D19] Node's dotenv reads an escaped quote as two characters
         b'SINGLE="it\'s"\n'
         b'MULTI="line1\\nline2"\n'
         b'DOLLAR="pa$$word${HOME}"\n'
-        b'BACKSLASH="C:\\\\path\\\\n"\n'
-        b'TAB_CR="a\\tb\\rc"\n'
+        b"BACKSLASH='C:\\path\\n'\n"  # [D19] Node's dotenv would read a line feed
+        b'TAB_CR="a\tb\\rc"\n'  # [D19] a raw TAB: Node's dotenv decodes no TAB escape
         b'UNICODE="h\xc3\xa9llo \xf0\x9f\x94\x90"\n'
         b'EMPTY=""\n'
         b'DB__HOST="Server=localhost"\n'
@@ -109,6 +116,19 @@ EXPECTED = {
         b"DB__HOST\x00Server=localhost\x00"
         b"DATABASE_URL\x00postgres://x\x00"
     ),
+    "shell": (
+        b"export PLAIN='localhost'\n"
+        b"export QUOTED='say \"hi\"'\n"
+        b"export SINGLE='it'\\''s'\n"
+        b"export MULTI='line1\nline2'\n"
+        b"export DOLLAR='pa$$word${HOME}'\n"
+        b"export BACKSLASH='C:\\path\\n'\n"
+        b"export TAB_CR='a\tb\rc'\n"
+        b"export UNICODE='h\xc3\xa9llo \xf0\x9f\x94\x90'\n"
+        b"export EMPTY=''\n"
+        b"export DB__HOST='Server=localhost'\n"
+        b"export DATABASE_URL='postgres://x'\n"
+    ),
     "dotnet-json": (
         b"{\n"
         b'  "Plain": "localhost",\n'
@@ -136,11 +156,13 @@ CONTENT_TYPES = {
     "yaml": "text/yaml; charset=utf-8",
     "docker": "text/plain; charset=utf-8",
     "dotnet-json": "application/json; charset=utf-8",
+    "shell": "text/plain; charset=utf-8",
 }
 
 
 def test_formats_in_the_documented_order() -> None:
-    assert FORMATS == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+    assert FORMATS[:7] == ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
+    assert FORMATS[7:] == ("shell",)
     assert MOUNT_FORMATS == ("json", "env", "env-no-quotes", "yaml", "docker", "dotnet-json")
     assert DOWNLOAD_FORMATS[:-1] == FORMATS
     assert DOWNLOAD_FORMATS[-1] == "json-kinds"
@@ -195,6 +217,7 @@ def test_rendered_is_frozen() -> None:
         ("docker", b"DB_HOST=localhost\nDB_PORT=5432\n"),
         ("xargs", b"DB_HOST\x00localhost\x00DB_PORT\x005432\x00"),
         ("dotnet-json", b'{\n  "DbHost": "localhost",\n  "DbPort": "5432"\n}\n'),
+        ("shell", b"export DB_HOST='localhost'\nexport DB_PORT='5432'\n"),
     ],
 )
 def test_small_fixture(format: str, body: bytes) -> None:
@@ -212,10 +235,11 @@ def test_env_no_quotes_fixture_has_no_quote_anywhere() -> None:
         ("json", b"{}"),
         ("env", b"\n"),
         ("env-no-quotes", b"\n"),
-        ("yaml", b"\n"),
+        ("yaml", b"\n"),  # an empty document: null to PyYAML and yaml
         ("docker", b"\n"),
         ("xargs", b""),
         ("dotnet-json", b"{}\n"),
+        ("shell", b"\n"),
     ],
 )
 def test_empty_environment(format: str, body: bytes) -> None:
@@ -228,7 +252,7 @@ def test_unknown_format_is_invalid_input(format: str) -> None:
         render(format, [("A", "1")])
     assert raised.value.field == "format"
     assert raised.value.message == (
-        "must be one of json, env, env-no-quotes, xargs, yaml, docker, dotnet-json"
+        "must be one of json, env, env-no-quotes, xargs, yaml, docker, dotnet-json, shell"
     )
 
 
@@ -262,9 +286,10 @@ def test_unknown_format_is_invalid_input(format: str) -> None:
     ],
 )
 def test_json_string_escapes(value: str, quoted: bytes) -> None:
-    assert render("env", [("K", value)]).body == b"K=" + quoted + b"\n"
-    assert render("yaml", [("K", value)]).body == b"K: " + quoted + b"\n"
     assert render("json", [("K", value)]).body == b'{"K":' + quoted + b"}"
+    assert render("dotnet-json", [("K", value)]).body == b'{\n  "K": ' + quoted + b"\n}\n"
+    if value not in YAML_ESCAPED:
+        assert render("yaml", [("K", value)]).body == b"K: " + quoted + b"\n"
 
 
 def _reference_json_string(value: str) -> str:
@@ -283,16 +308,123 @@ def _reference_json_string(value: str) -> str:
 def test_json_string_rule_for_every_code_point_below_u3000() -> None:
     chars = [chr(code) for code in range(1, 0x3000) if not 0xD800 <= code <= 0xDFFF]
     names = [f"K{index}" for index in range(len(chars))]
-    body = render("env", list(zip(names, chars, strict=True))).body
+    body = render("json", list(zip(names, chars, strict=True))).body
+    members = (
+        f'"{name}":{_reference_json_string(char)}' for name, char in zip(names, chars, strict=True)
+    )
+    assert body == ("{" + ",".join(members) + "}").encode()
+
+
+# --- env [D19]: the form every .env reader agrees on ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        ("localhost", 'K="localhost"'),  # double quotes: the reference's bytes
+        ("it's $HOME", 'K="it\'s $HOME"'),
+        ("a\nb\r", 'K="a\\nb\\r"'),  # LF and CR: the only escapes every reader decodes
+        ("a\tb\x1b\x7f", 'K="a\tb\x1b\x7f"'),  # raw: Node's dotenv decodes no TAB escape
+        ("x\\q\\$", 'K="x\\q\\$"'),  # a backslash no reader decodes stays
+        ('say "hi"', "K='say \"hi\"'"),  # a double quote: single quotes
+        ("C:\\path\\n", "K='C:\\path\\n'"),  # a backslash some reader decodes: the same
+        ('a"\nb', "K='a\"\nb'"),  # single quotes keep a raw line feed
+        ('it\'s "x"', 'K=it\'s "x"'),  # both quotes on one line: unquoted
+        ("a\\\\b'", "K=a\\\\b'"),
+        ("\\", "K=\\"),
+    ],
+)
+def test_env_forms(value: str, line: str) -> None:
+    assert render("env", [("K", value)]).body == (line + "\n").encode()
+    assert disagreements("env", [("K", value)]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "why"),
+    [
+        ('it\'s\n"x"', 'K="it\'s\\n\\"x\\""', "a double quote, a single quote and a line feed"),
+        (" 'a' \"b\"", 'K=" \'a\' \\"b\\""', "a double quote, a single quote and white space"),
+        ("a\r\\\\", 'K="a\\r\\\\\\u005c"', "backslashes and a carriage return"),
+    ],
+)
+def test_env_says_what_no_form_suits(value: str, line: str, why: str) -> None:
+    """Written in Sigillo's escapes (a final backslash as \\u005c, so that no reader takes
+    the closing quote for an escaped one), named in a comment line at the top."""
+    body = render("env", [("A", "1"), ("K", value)]).body.decode()
+    head, rest = body.split("\n", 1)
+    assert head.startswith(
+        f"# K: cannot be written so that every .env reader agrees (it holds {why}"
+    )
+    assert head.endswith("; written in Sigillo's escapes)")
+    assert rest == f'A="1"\n{line}\n'
+    assert [name for name, _ in disagreements("env", [("K", value)])] == ["K"]
+
+
+# --- shell ----------------------------------------------------------------------------------
+
+
+def test_shell_single_quotes_everything() -> None:
+    pairs = [("A", "it's"), ("B", "$(x) `y` \\ \n\r\t\x01"), ("C", "''")]
+    assert render("shell", pairs).body == (
+        b"export A='it'\\''s'\nexport B='$(x) `y` \\ \n\r\t\x01'\nexport C=''\\'''\\'''\n"
+    )
+
+
+# --- yaml [D19]: a JSON string, but what PyYAML refuses raw is escaped --------------------------
+
+YAML_ESCAPED = {
+    **{chr(code): f"\\u{code:04x}" for code in range(0x7F, 0xA0)},  # DEL and C1 (NEL too)
+    "\u2028": "\\u2028",  # LS and PS: line breaks to YAML 1.1, folded into a space
+    "\u2029": "\\u2029",
+    "\ufeff": "\\ufeff",
+    "\ufffe": "\\ufffe",  # not characters to YAML
+    "\uffff": "\\uffff",
+}
+
+
+def test_yaml_escapes_what_yaml_refuses_or_folds() -> None:
+    chars = [chr(code) for code in range(1, 0x3000) if not 0xD800 <= code <= 0xDFFF]
+    chars += ["\ufeff", "\ufffe", "\uffff", "\U0001f510", "\U0010fffd"]
+    names = [f"K{index}" for index in range(len(chars))]
+    body = render("yaml", list(zip(names, chars, strict=True))).body
     expected = "".join(
-        f"{name}={_reference_json_string(char)}\n" for name, char in zip(names, chars, strict=True)
+        f'{name}: "{YAML_ESCAPED[char]}"\n'
+        if char in YAML_ESCAPED
+        else f"{name}: {_reference_json_string(char)}\n"
+        for name, char in zip(names, chars, strict=True)
     )
     assert body == expected.encode()
+
+
+@pytest.mark.parametrize(
+    "name", ["ON", "on", "On", "OFF", "YES", "no", "NO", "TRUE", "false", "NULL", "null", "Y", "n"]
+)
+def test_yaml_quotes_names_yaml_reads_as_booleans_or_null(name: str) -> None:
+    assert render("yaml", [(name, "v")]).body == f'"{name}": "v"\n'.encode()
+
+
+@pytest.mark.parametrize("name", ["ONE", "NONE", "oN", "TRUE_", "_NULL", "YES_NO", "y_"])
+def test_yaml_leaves_other_names_bare(name: str) -> None:
+    assert render("yaml", [(name, "v")]).body == f'{name}: "v"\n'.encode()
 
 
 def test_docker_only_rewrites_line_feeds() -> None:
     value = 'a\nb\r\nc\\n"d"\te$'
     assert render("docker", [("K", value)]).body == b'K=a\\nb\r\\nc\\n"d"\te$\n'
+    assert disagreements("docker", [("K", value)]) == []
+
+
+def test_docker_says_it_cannot_keep_a_final_carriage_return() -> None:
+    """[D19] Docker's --env-file drops a CR at the end of a line: a comment says so."""
+    pairs = [("A", "x"), ("CR_END", "crlf\r\n\r"), ("CR_INSIDE", "a\rb")]
+    assert render("docker", pairs).body == (
+        b"# CR_END: cannot be written so that docker reads it back"
+        b" (docker drops the carriage return at its end)\n"
+        b"A=x\nCR_END=crlf\r\\n\r\nCR_INSIDE=a\rb\n"
+    )
+    assert disagreements("docker", pairs) == [
+        ("CR_END", "docker drops the carriage return at its end")
+    ]
 
 
 def test_xargs_has_no_newline() -> None:
@@ -384,9 +516,44 @@ def test_other_formats_do_not_care_about_dotnet_conflicts() -> None:
     assert render("json", [("A", "1"), ("A__B", "2")]).body == b'{"A":"1","A__B":"2"}'
 
 
-def test_dotnet_json_same_leaf_later_value_wins_in_place() -> None:
-    pairs = [("db_host", "first"), ("OTHER", "o"), ("DB_HOST", "second")]
-    assert render("dotnet-json", pairs).body == (b'{\n  "DbHost": "second",\n  "Other": "o"\n}\n')
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (
+            ["db_host", "OTHER", "DB_HOST"],
+            "dotnet-json format conflict: db_host and DB_HOST become the same key DbHost"
+            " (.NET ignores case)",
+        ),
+        (
+            ["AB", "A_B"],
+            "dotnet-json format conflict: AB and A_B become the same key AB (.NET ignores case)",
+        ),
+        (
+            ["X__A_B", "x__ab"],
+            "dotnet-json format conflict: X__A_B and x__ab become the same key X:Ab"
+            " (.NET ignores case)",
+        ),
+        (
+            ["AB", "A_B__C"],
+            "dotnet-json format conflict: A_B__C overlaps with an existing scalar key",
+        ),
+        (["A_B__C", "AB"], "dotnet-json format conflict: AB overlaps with an existing object key"),
+    ],
+)
+def test_dotnet_json_refuses_names_that_are_one_key_without_case(
+    names: list[str], message: str
+) -> None:
+    """[D19] .NET reads configuration keys without case: the reference silently kept the
+    later of two such values; Sigillo refuses, naming both (never a value)."""
+    with pytest.raises(FormatConflict) as raised:
+        render("dotnet-json", [(name, "secret-value") for name in names])
+    assert str(raised.value) == message
+    assert "secret-value" not in str(raised.value)
+
+
+def test_dotnet_json_parents_spelled_differently_share_one_object() -> None:
+    pairs = [("A_B__C", "1"), ("AB__D", "2")]  # parents "AB" and "Ab": one key to .NET
+    assert json.loads(render("dotnet-json", pairs).body) == {"AB": {"C": "1", "D": "2"}}
 
 
 def test_dotnet_json_names_sharing_a_parent_merge() -> None:

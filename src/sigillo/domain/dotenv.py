@@ -2,6 +2,8 @@
 
 Grammar (13.1), applied in this order:
 
+* A byte-order mark (U+FEFF) at the very start is dropped, as `secrets upload` drops it
+  when it decodes a file: an editor's BOM must not hide the first key.
 * CR LF and lone CR become LF, in the whole text, before anything else. The `env` export
   writes a carriage return as the escape `\\r`, so a raw CR only appears in hand-written
   text; a raw CR inside a hand-written quoted value therefore becomes LF, as in the
@@ -27,16 +29,22 @@ Grammar (13.1), applied in this order:
 * Duplicate keys: the later value wins, and the key keeps the position of its first
   appearance (the order a JavaScript object or a Python dict gives).
 
+`scan(text)` also says which lines were skipped and why, by line number and never with
+their text (the dashboard's import preview shows it): a line that is not `KEY=value`, and
+a key set again later (the earlier line loses). Blank lines and `#` comments are counted,
+not listed.
+
 Round trip (13.3): for unique valid secret names and any values without NUL or lone
-surrogates, `parse(render("env", pairs).body.decode()) == pairs`.
+surrogates, `parse(render("env", pairs).body.decode()) == pairs`, the comment lines the
+`env` format writes about values no other reader agrees on included.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
-__all__ = ["parse"]
+__all__ = ["Scan", "Skipped", "parse", "scan"]
 
 _HEAD: Final = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z0-9_.-]+)(?:[ \t]*=[ \t]*|:[ \t]+)")
 _TRAILER: Final = re.compile(r"[ \t]*(?:#.*)?")
@@ -55,25 +63,75 @@ _SHORT_ESCAPES: Final = {
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
+class Skipped(NamedTuple):
+    """A line that gave no value: its number (from 1) and why, in words."""
+
+    line: int
+    reason: str
+
+
+class Scan(NamedTuple):
+    """What .env text holds: the pairs, the skipped lines in order, and how many lines
+    were comments."""
+
+    pairs: list[tuple[str, str]]
+    skipped: list[Skipped]
+    comments: int
+
+
+NOT_A_PAIR: Final = "not a KEY=value line"
+COLON: Final = "not a KEY=value line (after a colon, put a space)"
+BAD_KEY: Final = "not a KEY=value line (a key is letters, digits, _, . and -)"
+
+
 def parse(text: str) -> list[tuple[str, str]]:
     """The (key, value) pairs of .env text, in order of first appearance, last value kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return scan(text).pairs
+
+
+def scan(text: str) -> Scan:
+    """The pairs of .env text (as `parse`), with the lines skipped and why."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     found: dict[str, str] = {}
+    lines: dict[str, int] = {}  # key -> the line it was last set on
+    skipped: list[Skipped] = []
+    comments = 0
     pos = 0
+    number = 1  # the line `pos` is on
     while pos < len(text):
         line_end = _line_end(text, pos)
         head = _HEAD.match(text, pos, line_end)
         if head is None:
-            pos = line_end + 1
+            line = text[pos:line_end].strip(_SPACES)
+            if line.startswith("#"):
+                comments += 1
+            elif line:
+                skipped.append(Skipped(number, _why_skipped(line)))
+            pos, number = line_end + 1, number + 1
             continue
         start = head.end()
         quoted = _quoted(text, start)
         if quoted is not None:
-            value, pos = quoted
+            value, after = quoted
         else:
-            value, pos = _unquoted(text[start:line_end]), line_end + 1
-        found[head.group(1)] = value
-    return list(found.items())
+            value, after = _unquoted(text[start:line_end]), line_end + 1
+        key = head.group(1)
+        if key in lines:
+            skipped.append(Skipped(lines[key], f"{key} is set again on line {number}"))
+        found[key] = value
+        lines[key] = number
+        number += text.count("\n", pos, min(after, len(text)))
+        pos = after
+    skipped.sort(key=lambda item: item.line)
+    return Scan(list(found.items()), skipped, comments)
+
+
+def _why_skipped(line: str) -> str:
+    if re.match(r"(?:export[ \t]+)?[A-Za-z0-9_.-]+:[^ \t]", line):
+        return COLON
+    if "=" in line:
+        return BAD_KEY
+    return NOT_A_PAIR
 
 
 def _line_end(text: str, pos: int) -> int:

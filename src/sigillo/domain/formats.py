@@ -1,10 +1,16 @@
 """Download formats: one environment's secrets rendered as bytes (behaviour.md section 7).
 
 `render(format, secrets)` takes the (name, value) pairs in replay order and returns the
-body byte for byte as the reference wrote it, with its content type. The pairs are the
-items of the replayed mapping, so names are unique; each pair is rendered as given (only
-`dotnet-json` merges, by its own rule in 7.3). Names are assumed to have passed
-`values.secret_name` and values `values.secret_value` (no NUL, no lone surrogates).
+body with its content type. The pairs are the items of the replayed mapping, so names are
+unique; each pair is rendered as given (only `dotnet-json` merges, by its own rule in 7.3).
+Names are assumed to have passed `values.secret_name` and values `values.secret_value` (no
+NUL, no lone surrogates).
+
+A format is judged by what its consumers read back [D19]; where the reference's bytes are
+read back right they are kept. `json`, `xargs` and `dotnet-json` are here; the line formats
+(`env`, `env-no-quotes`, `docker`, `yaml` and Sigillo's `shell`) and the reasons for their
+bytes are in `sigillo.domain.line_formats`. `disagreements` names the values a format
+cannot write so that all its readers agree (the format's comment lines say the same).
 
 "The value as a JSON string" (7.1) is `json.dumps(value, ensure_ascii=False)` (computed by
 its C core, `json.encoder.encode_basestring`): it escapes
@@ -12,6 +18,10 @@ its C core, `json.encoder.encode_basestring`): it escapes
 character U+0000-U+001F as lowercase `\\u00xx`, and leaves `/`, DEL, C1 controls,
 U+2028/U+2029 and all non-ASCII text as they are. That is exactly the rule of 7.1
 (tests/unit/test_formats.py pins it for every code point below U+3000).
+
+`dotnet-json` refuses two names whose paths are equal when case is ignored (.NET reads
+configuration keys without case): `db_host` and `DB_HOST` both become `DbHost`, and `A_B`
+(`AB`) and `AB` (`Ab`) are one key to .NET. The reference kept the later value silently.
 """
 
 from __future__ import annotations
@@ -24,20 +34,24 @@ from typing import Final, TypeAlias
 
 import msgspec
 
+from sigillo.domain import line_formats
 from sigillo.domain.errors import FormatConflict, InvalidInput
 from sigillo.domain.events import SecretKind
+from sigillo.domain.line_formats import disagreements
 
 __all__ = [
     "FORMATS",
     "MOUNT_FORMATS",
     "Rendered",
+    "disagreements",
     "dotnet_json_path",
     "render",
     "render_with_kinds",
 ]
 
-FORMATS: Final = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json")
-"""Every format `render` writes, in the order of behaviour.md 7.1."""
+FORMATS: Final = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "shell")
+"""Every format `render` writes, in the order of behaviour.md 7.1, then Sigillo's `shell`
+(`export NAME='…'` lines for `source` or `eval` [D19])."""
 
 WITH_KINDS: Final = "json-kinds"
 """Sigillo's format of values with their kinds [D18], for programs that must know what to
@@ -46,8 +60,9 @@ hide (`sigillo run`, a CI job masking values): `render_with_kinds`."""
 DOWNLOAD_FORMATS: Final = (*FORMATS, WITH_KINDS)
 """Every format the download route answers."""
 
-MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name != "xargs")
-"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file."""
+MOUNT_FORMATS: Final = tuple(name for name in FORMATS if name not in ("xargs", "shell"))
+"""Formats `sigillo run --mount` may write: a NUL-separated file is not a config file, and
+a program reads its environment, not a shell script."""
 
 _TEXT: Final = "text/plain; charset=utf-8"
 
@@ -59,6 +74,7 @@ _CONTENT_TYPES: Final = {
     "yaml": "text/yaml; charset=utf-8",
     "docker": _TEXT,
     "dotnet-json": "application/json; charset=utf-8",
+    "shell": _TEXT,
     WITH_KINDS: "application/json",
 }
 
@@ -100,31 +116,9 @@ def render_with_kinds(secrets: Sequence[tuple[str, str, SecretKind]]) -> Rendere
 _json_string: Final[Callable[[str], str]] = encode_basestring
 
 
-def _lines(entries: Sequence[str]) -> str:
-    """Entries joined with LF plus a final LF; an empty environment is a single LF."""
-    return "\n".join(entries) + "\n"
-
-
 def _json(secrets: Pairs) -> str:
     members = (f"{_json_string(name)}:{_json_string(value)}" for name, value in secrets)
     return "{" + ",".join(members) + "}"
-
-
-def _env(secrets: Pairs) -> str:
-    return _lines([f"{name}={_json_string(value)}" for name, value in secrets])
-
-
-def _env_no_quotes(secrets: Pairs) -> str:
-    return _lines([f"{name}={value}" for name, value in secrets])
-
-
-def _docker(secrets: Pairs) -> str:
-    """Each line feed becomes the two characters `\\` `n`; nothing else changes (CR stays raw)."""
-    return _lines([name + "=" + value.replace("\n", "\\n") for name, value in secrets])
-
-
-def _yaml(secrets: Pairs) -> str:
-    return _lines([f"{name}: {_json_string(value)}" for name, value in secrets])
 
 
 def _xargs(secrets: Pairs) -> str:
@@ -152,22 +146,37 @@ def dotnet_json_path(name: str) -> list[str]:
 
 
 def _dotnet_tree(secrets: Pairs) -> Tree:
+    """The nested object of 7.3. Keys are compared without case, as .NET reads them: a
+    parent object is shared whatever its spelling (the first one is written), and a leaf
+    another name already holds is refused [D19] (the reference kept the later value)."""
     root: Tree = {}
+    spelled: dict[tuple[int, str], str] = {}  # (id of an object, lower-cased key) -> key
+    holders: dict[tuple[str, ...], str] = {}  # lower-cased leaf path -> the name there
     for name, value in secrets:
-        *parents, leaf = dotnet_json_path(name)
+        path = dotnet_json_path(name)
+        *parents, leaf = path
         node = root
         for key in parents:
+            key = spelled.setdefault((id(node), key.lower()), key)
             child = node.setdefault(key, {})
             if isinstance(child, str):
                 raise FormatConflict(
                     f"dotnet-json format conflict: {name} overlaps with an existing scalar key"
                 )
             node = child
+        leaf = spelled.setdefault((id(node), leaf.lower()), leaf)
         if isinstance(node.get(leaf), dict):
             raise FormatConflict(
                 f"dotnet-json format conflict: {name} overlaps with an existing object key"
             )
-        node[leaf] = value  # a later name mapping to the same leaf silently wins, in place
+        folded = tuple(part.lower() for part in path)
+        if folded in holders:
+            raise FormatConflict(
+                f"dotnet-json format conflict: {holders[folded]} and {name} become the same"
+                f" key {':'.join(path)} (.NET ignores case)"
+            )
+        holders[folded] = name
+        node[leaf] = value
     return root
 
 
@@ -177,10 +186,11 @@ def _dotnet_json(secrets: Pairs) -> str:
 
 _RENDERERS: Final[dict[str, Callable[[Pairs], str]]] = {
     "json": _json,
-    "env": _env,
-    "env-no-quotes": _env_no_quotes,
+    "env": line_formats.env,
+    "env-no-quotes": line_formats.env_no_quotes,
     "xargs": _xargs,
-    "yaml": _yaml,
-    "docker": _docker,
+    "yaml": line_formats.yaml,
+    "docker": line_formats.docker,
     "dotnet-json": _dotnet_json,
+    "shell": line_formats.shell,
 }

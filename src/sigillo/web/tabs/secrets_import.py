@@ -17,6 +17,11 @@ becomes plain unless a person submits it ticked. The preview shows no value, not
 ones proposed as plain: what a value looks like is said in words, and the person, who has
 the text in front of them, decides.
 
+The preview also lists the lines the import skips, by line number and reason, never their
+text (a stray line may be part of a value): lines that are not `KEY=value`, and a key set
+again further down (its earlier line loses). Comment lines are counted. A byte-order mark
+at the start of the text is dropped (sigillo.domain.dotenv), as `secrets upload` drops it.
+
 Refused, with nothing written: text over 1 MiB (413), text with no `KEY=value` line, keys
 the name rule refuses (the API's message: a parser accepts `L.dotted-key`, Sigillo does
 not), values over 64 KiB, and a box ticked for a key the import does not write. The
@@ -63,6 +68,8 @@ class Preview:
     unchanged: list[str] = field(default_factory=list)
     hints: dict[str, str] = field(default_factory=dict)  # what a written pair looks like
     ticked: set[str] = field(default_factory=set)  # the "plain" boxes ticked beforehand
+    skipped: list[dotenv.Skipped] = field(default_factory=list)  # line numbers and reasons
+    comments: int = 0  # comment lines, skipped as such
 
     @property
     def writes(self) -> int:
@@ -77,7 +84,10 @@ class Preview:
 def parse_text(text: str) -> tuple[dict[str, str], list[str]]:
     """The pairs of pasted .env text, and what is wrong with it (nothing found, bad keys,
     oversized values); problems name keys, never values."""
-    pairs = dotenv.parse(text)
+    return _checked(dotenv.parse(text))
+
+
+def _checked(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     if not pairs:
         return {}, [NOTHING]
     problems: list[str] = []
@@ -109,14 +119,15 @@ async def _pasted(call: Call) -> str | Response[str]:
 
 
 async def _compared(call: Call, text: str) -> tuple[dict[str, str], Preview] | Response[str]:
-    pairs, problems = parse_text(text)
+    scanned = dotenv.scan(text)
+    pairs, problems = _checked(scanned.pairs)
     if problems:
         again: dict[str, Any] = {"dialog": "import", "import_text": text}
         return await call.refuse(" ".join(problems), target=TARGET, **again)
     environment = call.place.environment
     states = await call.services.secrets.compare(environment.id, pairs, call.viewer.actor)
     kinds = {row.name: row.kind for row in await call.services.secrets.current(environment.id)}
-    preview = Preview()
+    preview = Preview(skipped=scanned.skipped, comments=scanned.comments)
     for name, state in states.items():
         getattr(preview, state).append(name)
         if state == "unchanged":
