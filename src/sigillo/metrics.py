@@ -80,7 +80,8 @@ APPENDS = Histogram(
 )
 SECRET_READS = Counter(
     "sigillo_secret_reads",
-    "Audited reads of secret values (secrets.read events committed), by how they were read",
+    "Audited reads of secret values (secrets.read events committed), by how they were read "
+    "(get, download, reveal, run, compare)",
     ["how"],
     registry=REGISTRY,
 )

@@ -182,13 +182,11 @@ def test_api_token_is_told_to_sign_in(
     ("argv", "missing"),
     [
         (("orgs", "create"), "--name"),
-        (("projects", "create", "--name", "x"), "--org"),
         (("projects", "create", "--org", "o"), "--name"),
-        (("projects", "get"), "id"),
+        (("projects", "get"), "ID_OR_NAME"),
         (("projects", "update", "p"), "--name"),
-        (("projects", "update", "--name", "x"), "id"),
-        (("projects", "delete"), "id"),
-        (("environments", "create", "--name", "x", "--slug", "x"), "-p/--project"),
+        (("projects", "update", "--name", "x"), "ID_OR_NAME"),
+        (("projects", "delete"), "ID_OR_NAME"),
         (("environments", "create", "-p", "p", "--slug", "x"), "--name"),
         (("environments", "create", "-p", "p", "--name", "x"), "--slug"),
         (("environments", "get"), "ID_OR_SLUG"),
@@ -605,10 +603,11 @@ def test_environments_create_json_and_terminal(signed_in: Sigillo, project: Proj
     assert block["slug"] == "uat"
 
 
-def test_environments_create_does_not_use_the_saved_project(signed_in: Sigillo) -> None:
-    """SIGILLO_PROJECT is set, yet -p is required (11.10)."""
+def test_environments_create_uses_the_saved_project(signed_in: Sigillo, project: Project) -> None:
+    """Issue 16: without -p, the project this directory resolves to (here SIGILLO_PROJECT)."""
     done = signed_in("environments", "create", "--name", "Staging", "--slug", "staging")
-    assert_usage_error(done, "-p/--project")
+    assert done.returncode == 0, done.stderr
+    assert parse(signed_in("environments", "get", "staging").stdout)["project_id"] == project.id
 
 
 def test_environments_create_duplicate_slug(signed_in: Sigillo, project: Project) -> None:

@@ -132,7 +132,8 @@ def test_bash_completes_the_kind_flags_and_mark(sigillo: Sigillo) -> None:
 def test_bash_completes_option_values_and_choices(sigillo: Sigillo) -> None:
     assert bash_complete(sigillo, "completion ") == ["bash", "zsh", "fish"]
     assert bash_complete(sigillo, "secrets download --format ") == [
-        "json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "json-kinds",
+        "json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "shell",
+        "json-kinds",
     ]  # fmt: skip
     assert bash_complete(sigillo, "secrets download --format y") == ["yaml"]
     # `--format=` as bash splits it: `--format`, `=`, then the value
@@ -201,5 +202,6 @@ def test_zsh_and_fish_scripts_describe_commands(sigillo: Sigillo) -> None:
     fish = script(sigillo, "fish")
     assert "complete -c sigillo -n '__sigillo_at \\'secrets\\'' -a 'get'" in fish
     assert (
-        "-l format -x -a 'json env env-no-quotes xargs yaml docker dotnet-json json-kinds'" in fish
+        "-l format -x -a 'json env env-no-quotes xargs yaml docker dotnet-json shell json-kinds'"
+        in fish
     )

@@ -135,14 +135,14 @@ def test_set_plain_then_the_list_shows_it(
         ("PORT", "plain"),
         ("DB_PASSWORD", "secret"),
     ]
-    # terminal: the kind of every name, plain ones with a comment; the YAML-like layout kept
+    # terminal: the kind of every name in a table sorted by name, plain ones noted (cyan)
     code, output = terminal(signed_in, "secrets")
     assert code == 0, output
-    assert '    kind: "plain"  \x1b[36m# configuration: shown, not masked\x1b[0m\n' in output
-    parsed = yaml.safe_load(plain(output))
-    assert [{k: v for k, v in item.items() if k != "id"} for item in parsed["secrets"]] == [
-        {"name": "PORT", "kind": "plain"},
-        {"name": "DB_PASSWORD", "kind": "secret"},
+    assert "\x1b[36mshown, not masked\x1b[0m" in output
+    assert plain(output).splitlines()[1:] == [
+        "NAME         KIND    NOTE",
+        "DB_PASSWORD  secret",
+        "PORT         plain   shown, not masked",
     ]
     assert "3000" not in output + listed.stdout
     assert "Summer2024!" not in output + listed.stdout
@@ -288,7 +288,7 @@ def test_mark_in_an_unknown_environment_lists_the_available(
 ) -> None:
     done = signed_in("secrets", "mark", "PORT", "--plain", "-c", "staging")
     assert done.stderr == (
-        f"error: env staging was not found in project {project.id}\n"
+        f"error: env staging was not found in project {project.id}; did you mean preview?\n"
         "available envs:\n  - Dev (dev)\n  - Preview (preview)\n  - Prod (prod)\n"
     )
     assert done.returncode == 1

@@ -156,15 +156,38 @@ def test_mistakes_are_reported_as_with_the_whole_parser(argv: list[str]) -> None
     result, out, err = same_as_whole(argv)
     if argv == ["-v"]:
         assert (result, out.startswith("sigillo ")) == (("exit", 0), True)
+    elif argv[-1] == "nope":  # a mistyped command: one line, then the commands there are
+        assert (result, out) == (("exit", 2), "")
+        assert err.startswith(f"error: unknown command '{' '.join(argv)}' (invalid choice)\n")
     else:
         assert (result, out, err.startswith("usage: sigillo")) == (("exit", 2), "", True)
 
 
-def test_the_invalid_choice_error_still_lists_every_command() -> None:
+def test_the_invalid_choice_error_says_what_was_meant_and_lists_every_command() -> None:
     _, _, err = same_as_whole(["secret"])
-    assert "invalid choice: 'secret'" in err
-    for name in COMMAND_NAMES:
-        assert f"'{name}'" in err, name
+    first, commands = err.splitlines()
+    assert first == "error: unknown command 'secret'; did you mean 'secrets'?"
+    assert commands.startswith("  commands: ")
+    assert set(commands.removeprefix("  commands: ").split(", ")) == COMMAND_NAMES
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["projets"], "unknown command 'projets'; did you mean 'projects'?"),
+        (
+            ["secrets", "delet", "X"],
+            "unknown command 'secrets delet'; did you mean 'secrets delete'?",
+        ),
+        (["tokens", "revok", "T"], "unknown command 'tokens revok'; did you mean 'tokens revoke'?"),
+        (["admin", "migrat"], "unknown command 'admin migrat'; did you mean 'admin migrate'?"),
+    ],
+)
+def test_a_mistyped_action_gets_what_was_meant(argv: list[str], expected: str) -> None:
+    result, out, err = same_as_whole(argv)
+    assert (result, out) == (("exit", 2), "")
+    assert err.splitlines()[0] == f"error: {expected}"
+    assert len(err.splitlines()) == 2
 
 
 def test_no_command_prints_the_whole_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -283,27 +283,23 @@ def test_list_on_a_terminal_shows_empty_and_missing(
     put_secrets(cli_server, project.id, "prod", {"PROD_ONLY": "p"})
     code, output = terminal(signed_in, "secrets")
     assert code == 0, output
-    assert "\x1b[33m# value is empty string" in output  # yellow on a terminal
-    assert "\x1b[31m# not in this environment" in output  # red
-    document = yaml.safe_load(plain(output))
-    with cli_server.api() as api:
-        items = api.get(secrets_path(project.id, "dev")).json()["secrets"]
-    assert document == {
-        "environment_id": project.environments["dev"],
-        "secrets": [
-            {"id": items[0]["id"], "name": "HAS_VALUE", "kind": "secret"},
-            {"id": items[1]["id"], "name": "EMPTY_SECRET", "kind": "secret", "empty": True},
-        ],
-        "missing": [{"name": "PROD_ONLY"}],
-    }
-    assert "    empty: true  # value is empty string\n" in plain(output)
-    assert '  - name: "PROD_ONLY"  # not in this environment\n' in plain(output)
+    assert "\x1b[33mempty value\x1b[0m" in output  # yellow on a terminal
+    assert "\x1b[31mnot in this environment\x1b[0m" in output  # red
+    # Issue 16: the project's and environment's names, then a table sorted by name, no ids.
+    assert plain(output).splitlines() == [
+        f"environment Acme / {project.name}, Dev (dev)",
+        "NAME          KIND    NOTE",
+        "EMPTY_SECRET  secret  empty value",
+        "HAS_VALUE     secret",
+        "PROD_ONLY     -       not in this environment",
+    ]
+    assert project.environments["dev"] not in output
 
 
 def test_list_on_a_terminal_without_secrets(signed_in: Sigillo, project: Project) -> None:
     code, output = terminal(signed_in, "secrets", env={"NO_COLOR": "1"})
     assert code == 0
-    assert output == f'environment_id: "{project.environments["dev"]}"\nsecrets: []\n'
+    assert output == f"environment Acme / {project.name}, Dev (dev)\nno secrets\n"
 
 
 def test_list_piped_prints_live_names_only(
@@ -333,14 +329,17 @@ def test_list_of_an_unknown_environment_lists_the_available(
     done = signed_in("secrets", "-c", "staging")
     assert_one_line_error(done, "env staging was not found in project")
     assert done.stderr == (
-        f"error: env staging was not found in project {project.id}\n"
+        f"error: env staging was not found in project {project.id}; did you mean preview?\n"
         "available envs:\n  - Dev (dev)\n  - Preview (preview)\n  - Prod (prod)\n"
     )
 
 
-def test_list_of_an_unknown_project(signed_in: Sigillo) -> None:
+def test_list_of_an_unknown_project(signed_in: Sigillo, project: Project) -> None:
     done = signed_in("secrets", "-p", "no-such-project")
-    assert done.stderr == "error: env dev was not found or you do not have access to it\n"
+    # issue 16: the project is what is unknown (this said "env dev was not found")
+    lines = done.stderr.splitlines()
+    assert lines[0] == "error: project no-such-project not found or you do not have access to it"
+    assert f"  - Acme / {project.name} ({project.id})" in lines
     assert done.returncode == 1
 
 
@@ -561,20 +560,28 @@ def test_delete_single_and_json(signed_in: Sigillo, cli_server: Server, project:
     assert done.returncode == 0
     assert yaml.safe_load(done.stdout) == {"ok": True, "environment_id": "dev", "name": "OLD_KEY"}
     assert value_in(cli_server, project.id, "dev", "OLD_KEY") is None
-    again = signed_in("secrets", "delete", "OLD_KEY", "--json")  # not live: still succeeds
-    assert json.loads(again.stdout) == {"ok": True, "name": "OLD_KEY"}
+    again = signed_in("secrets", "delete", "OLD_KEY", "--json")  # not live: 404 (issue 16)
+    assert (again.returncode, again.stdout) == (1, "")
+    assert again.stderr == "error: failed to delete secret in dev (404): secret OLD_KEY not found\n"
+    put_secrets(cli_server, project.id, "prod", {"OLD_KEY": "x"})
     by_id = signed_in("secrets", "delete", "OLD_KEY", "--env", project.environments["prod"])
     assert f'environment_id: "{project.environments["prod"]}"' in by_id.stdout
 
 
-def test_delete_on_a_terminal_is_the_same_block(signed_in: Sigillo) -> None:
+def test_delete_on_a_terminal_is_the_same_block(
+    signed_in: Sigillo, cli_server: Server, project: Project
+) -> None:
+    put_secrets(cli_server, project.id, "dev", {"GONE": "x"})
     code, output = terminal(signed_in, "secrets", "delete", "GONE", env={"NO_COLOR": "1"})
     assert code == 0
     assert output.endswith('ok: true\nenvironment_id: "dev"\nname: "GONE"\n')
     assert output.startswith("Writing to Acme / ")
 
 
-def test_delete_in_an_unknown_environment(signed_in: Sigillo) -> None:
+def test_delete_in_an_unknown_environment(
+    signed_in: Sigillo, cli_server: Server, project: Project
+) -> None:
+    put_secrets(cli_server, project.id, "dev", {"X": "x"})
     done = signed_in("secrets", "delete", "X", "-c", "dev", "-c", "nope")
     assert done.returncode == 1
     assert done.stdout.count("ok: true") == 1
@@ -667,7 +674,8 @@ def test_download_invalid_format_is_checked_first(sigillo: Sigillo) -> None:
     """Before the guard and before resolution: no login, an agent shell, still this."""
     expected = (
         "error: invalid download format 'toml' "
-        "(expected: json, env, env-no-quotes, xargs, yaml, docker, dotnet-json, json-kinds)\n"
+        "(expected: json, env, env-no-quotes, xargs, yaml, docker, dotnet-json, shell,"
+        " json-kinds)\n"
     )
     done = sigillo("secrets", "download", "--format", "toml", env={"CODEX_THREAD_ID": "1"})
     assert done.returncode == 1
@@ -966,4 +974,4 @@ def test_escape_sequences_from_a_hostile_server_are_shown_escaped(
     assert listed.stdout == "N\\u001b[31m\n"
     code, output = terminal(sigillo, "secrets", env=env)
     assert "\x1b" not in output
-    assert 'name: "N\\u001b[31m"' in output
+    assert "N\\u001b[31m  secret" in output

@@ -109,7 +109,7 @@ def test_another_orgs_project_is_forbidden(
 
 @pytest.mark.parametrize(
     ("argv", "missing"),
-    [(("tokens", "create"), "--name"), (("tokens", "revoke"), "id")],
+    [(("tokens", "create"), "--name"), (("tokens", "revoke"), "ID_OR_NAME")],
     ids=["create", "revoke"],
 )
 def test_missing_arguments_are_usage_errors(

@@ -571,7 +571,7 @@ async def test_import_previews_names_only_then_applies(web: Web) -> None:
     assert await live(web, made.dev) == {"SAME": f"{MARK}-same", "CHANGED": "before", "KEEP": "k"}
     # Telling "unchanged" from "changed" compared stored values: recorded as a read.
     assert await reads(web, made.dev) == [
-        (made.admin.actor, SecretsRead(made.dev.id, ["SAME", "CHANGED"], "reveal"))
+        (made.admin.actor, SecretsRead(made.dev.id, ["SAME", "CHANGED"], "compare"))
     ]
     applied = await made.admin.post(made.url("import"), {"text": TRICKY}, headers=HTMX)
     assert applied.status_code == 200

@@ -26,7 +26,11 @@ What of HTTP/1.1 (RFC 9112) this implements, and no more:
 No proxies, redirects, compression, pipelining or 100-continue expectations.
 
 Every transport failure becomes a CliError with a plain message; a response of any status
-is returned to the caller, which knows what the status means for its command.
+is returned to the caller, which knows what the status means for its command, except
+answers that show the API URL is wrong (issue 16: the error names the real cause, not
+"env dev was not found"): a URL ending in `/api/v0` (the client adds that path itself)
+is refused before anything is sent, and an answer to an `/api/…` request that is a
+success, a 404 or a 405 but not JSON comes from a server that is not Sigillo.
 """
 
 from __future__ import annotations
@@ -130,6 +134,15 @@ class Client:
             raise CliError(
                 f"invalid API URL {printable(api_url)}", "  expected http(s)://host[:port]"
             )
+        base = parts.path.rstrip("/")
+        if base.endswith(("/api/v0", "/api")):
+            address = api_url.rstrip("/").removesuffix("/v0").removesuffix("/api")
+            tail = printable(base[base.rindex("/api") :])
+            raise CliError(
+                f"the API URL {printable(api_url)} ends in {tail}:"
+                " give the server's address, Sigillo adds the API's path itself",
+                f"  use {printable(address)} (--api-url, $SIGILLO_API_URL or sigillo login)",
+            )
         self._parts = parts
         self._host = host
         self._connection: Connection | None = None
@@ -179,7 +192,10 @@ class Client:
                 status, answer = connection.exchange(method, message)
                 if not connection.reusable:
                     self.close()
-                return Response(status, answer)
+                response = Response(status, answer)
+                if accept == "application/json" and target.startswith("/api/"):
+                    self._check_sigillo(response)
+                return response
             except (Disconnected, BrokenPipeError, ConnectionResetError):
                 self.close()  # a kept-alive connection the server closed: retry once, fresh
                 if attempt == 2 or method not in ("GET", "HEAD"):
@@ -204,6 +220,20 @@ class Client:
                 self.close()  # interrupted mid-answer: never reused
                 raise
         raise AssertionError("unreachable")
+
+    def _check_sigillo(self, response: Response) -> None:
+        """A success, 404 or 405 that is not a JSON object was not written by Sigillo (its
+        API answers JSON, errors included): some other server listens at the API URL.
+        Other statuses may be a proxy's page in front of Sigillo and are left to callers."""
+        if not (response.ok or response.status in (404, 405)) or not response.body:
+            return
+        if isinstance(response.json(), dict):
+            return
+        raise CliError(
+            f"{self.api_url} answered {response.status} without JSON: it is not a Sigillo server",
+            "  check the API URL (--api-url, $SIGILLO_API_URL or sigillo login --api-url):"
+            " `sigillo server` listens on http://127.0.0.1:8080 by default",
+        )
 
     def _failure(self, error: OSError) -> CliError:
         ssl = sys.modules.get("ssl")  # loaded only if an https connection was opened

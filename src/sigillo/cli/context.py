@@ -87,9 +87,22 @@ class Context:
         self.project()
         return given
 
-    def environment_not_found(self, environment: str) -> CliError:
-        """`env X was not found in project P` with the available ones (behaviour.md 10.4)."""
+    def environment_exists(self, environment: str) -> bool:
+        """Whether the resolved project has an environment of this slug or id (False when
+        the project cannot be listed)."""
         listed = self.client.get(path("projects", self.resolved.project or "", "environments"))
+        items = (listed.json() or {}).get("environments") if listed.ok else None
+        return isinstance(items, list) and any(
+            isinstance(e, dict) and environment in (e.get("slug"), e.get("id")) for e in items
+        )
+
+    def environment_not_found(self, environment: str) -> CliError:
+        """`env X was not found in project P` with the available ones (behaviour.md 10.4);
+        `project P not found` when it is the project that is unknown (issue 16)."""
+        project = self.resolved.project or ""
+        listed = self.client.get(path("projects", project, "environments"))
+        if listed.status == 404:  # (an API token is 401 here: it cannot list environments)
+            return _project_not_found(self.client, project)
         if not listed.ok:
             return CliError(
                 f"env {printable(environment)} was not found or you do not have access to it"
@@ -97,13 +110,21 @@ class Context:
         environments = (listed.json() or {}).get("environments", [])
         return CliError(
             f"env {printable(environment)} was not found in project "
-            f"{printable(self.resolved.project or '')}",
+            f"{printable(self.resolved.project or '')}{self._did_you_mean(project, environment)}",
             "available envs:",
             *(
                 f"  - {printable(str(e.get('name')))} ({printable(str(e.get('slug')))})"
                 for e in environments
             ),
         )
+
+    def _did_you_mean(self, project: str, environment: str) -> str:
+        """The "; did you mean prod?" when the server knows a close slug (it decides which, from
+        the environments this caller may see)."""
+        looked = self.client.get(path("projects", project, "environments", environment))
+        answer = looked.json() if looked.status == 404 else None
+        suggestion = answer.get("suggestion") if isinstance(answer, dict) else None
+        return f"; did you mean {printable(suggestion)}?" if isinstance(suggestion, str) else ""
 
     def _subfolder_hint(self) -> list[str]:
         children = child_scopes(self.config, self.cwd)
@@ -120,6 +141,24 @@ class Context:
             "  sigillo setup",
         ]
         return lines
+
+
+def _project_not_found(client: Client, project: str) -> CliError:
+    """`project P not found`, then the projects the caller can reach (when it can list)."""
+    listed = client.get(path("projects"))
+    items = (listed.json() or {}).get("projects") if listed.ok else None
+    lines = [
+        f"  - {printable(str(p.get('orgName')))} / {printable(str(p.get('name')))}"
+        f" ({printable(str(p.get('id')))})"
+        for p in (items if isinstance(items, list) else [])
+        if isinstance(p, dict)
+    ]
+    hint = ["available projects:", *lines] if lines else []
+    return CliError(
+        f"project {printable(project)} not found or you do not have access to it",
+        *hint,
+        "  sigillo setup --project <PROJECT_ID>   (or -p, or $SIGILLO_PROJECT)",
+    )
 
 
 def _first(values: list[str] | None) -> str | None:

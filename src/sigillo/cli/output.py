@@ -13,7 +13,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TextIO
 
 __all__ = ["Output", "printable", "quote", "scalar"]
@@ -99,6 +99,34 @@ class Output:
         """`key: value` lines (behaviour.md 10.2)."""
         for key, value in fields:
             self.line(f"{indent}{key}: {scalar(value)}")
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[str]],
+        styles: Callable[[int, str], Sequence[str]] | None = None,
+    ) -> None:
+        """An aligned table for a terminal: a bold header row, then one line per row, each
+        cell escaped (`printable`) and padded to its column's width; no trailing spaces.
+        `styles(column, cell)` names the styles of a cell (colours on a terminal only)."""
+        cells = [[printable(str(cell)) for cell in row] for row in rows]
+        widths = [len(header) for header in headers]
+        for row in cells:
+            for index, cell in enumerate(row):
+                widths[index] = max(widths[index], len(cell))
+        last = len(headers) - 1
+
+        def line(row: Sequence[str], style: Callable[[int, str], str]) -> str:
+            padded = [
+                style(index, cell) + ("" if index == last else " " * (widths[index] - len(cell)))
+                for index, cell in enumerate(row)
+            ]
+            return "  ".join(padded).rstrip()
+
+        named = styles or (lambda _index, _cell: ())
+        self.line(line(headers, lambda _, cell: self.style(cell, "bold")))
+        for row in cells:
+            self.line(line(row, lambda index, cell: self.style(cell, *named(index, cell))))
 
     def success(self, text: str) -> None:
         """`✔ text`, the check mark green on a terminal."""

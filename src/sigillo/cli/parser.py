@@ -13,7 +13,7 @@ from typing import Any
 
 from sigillo import __version__
 
-__all__ = ["COMMANDS", "FORMATS", "SHARED_DEFAULTS", "add_commands", "root_parser"]
+__all__ = ["COMMANDS", "FORMATS", "SHARED_DEFAULTS", "Parser", "add_commands", "root_parser"]
 
 # Options shared by a command and its actions (`secrets -c dev get X` and `secrets get X
 # -c dev`) are left out of the namespace when not given, so that an action's parser does
@@ -30,7 +30,10 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "raw": False,
 }
 
-FORMATS = ("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "json-kinds")
+FORMATS = (
+    *("json", "env", "env-no-quotes", "xargs", "yaml", "docker", "dotnet-json", "shell"),
+    "json-kinds",
+)
 DESCRIPTION = "Sigillo: secrets for humans and AI agents, self-hosted."
 
 
@@ -39,10 +42,44 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, except that a mistyped command (or action) is one line with what
+    was probably meant: `error: unknown command 'secret'; did you mean 'secrets'?`, then the
+    commands there are; exit 2, as for every mistake on the command line. Subparsers are
+    made of the same class, so `sigillo secrets delet` gets the same."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if (
+            isinstance(action, argparse._SubParsersAction)
+            and choices is not None
+            and value not in choices
+        ):
+            self._unknown_command(str(value), [str(choice) for choice in choices])
+        super()._check_value(action, value)
+
+    def _unknown_command(self, value: str, choices: list[str]) -> None:
+        import difflib  # only a mistyped command line pays for it
+
+        from sigillo.cli.output import Output, printable
+
+        where = self.prog.removeprefix("sigillo").strip()
+        named = f"{where} {value}".strip()
+        close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+        if close:
+            meant = f"{where} {close[0]}".strip()
+            message = f"unknown command '{printable(named)}'; did you mean '{meant}'?"
+        else:
+            message = f"unknown command '{printable(named)}' (invalid choice)"
+        Output().error(
+            message,
+            [f"  {'commands' if not where else where + ' actions'}: {', '.join(choices)}"],
+        )
+        self.exit(2)
+
+
 def root_parser(epilog: str) -> tuple[argparse.ArgumentParser, Any]:
-    root = argparse.ArgumentParser(
-        prog="sigillo", description=DESCRIPTION, epilog=epilog, formatter_class=_Help
-    )
+    root = Parser(prog="sigillo", description=DESCRIPTION, epilog=epilog, formatter_class=_Help)
     root.add_argument("-v", "--version", action="version", version=f"sigillo {__version__}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
     return root, commands
@@ -383,9 +420,10 @@ def _projects(commands: Any) -> None:
         "create",
         "catalog:create_project",
         "create a project (with dev, preview and prod)",
+        "sigillo projects create --name backend               (your only org)",
         "sigillo projects create --org <ORG_ID> --name backend",
     )
-    create.add_argument("--org", required=True, metavar="ID")
+    create.add_argument("--org", metavar="ID", help="the org [the only one you are in]")
     create.add_argument("--name", required=True)
     _json(create)
     get = _command(
@@ -395,7 +433,7 @@ def _projects(commands: Any) -> None:
         "show a project and its environments",
         "sigillo projects get <PROJECT_ID>",
     )
-    get.add_argument("id")
+    get.add_argument("id", metavar="ID_OR_NAME")
     _json(get)
     update = _command(
         actions,
@@ -404,7 +442,7 @@ def _projects(commands: Any) -> None:
         "rename a project",
         "sigillo projects update <PROJECT_ID> --name api",
     )
-    update.add_argument("id")
+    update.add_argument("id", metavar="ID_OR_NAME")
     update.add_argument("--name", required=True)
     _json(update)
     delete = _command(
@@ -414,7 +452,7 @@ def _projects(commands: Any) -> None:
         "delete a project and all its secrets",
         "sigillo projects delete <PROJECT_ID> --yes",
     )
-    delete.add_argument("id")
+    delete.add_argument("id", metavar="ID_OR_NAME")
     delete.add_argument("-y", "--yes", action="store_true", help="do not ask on a terminal")
     _json(delete)
 
@@ -436,10 +474,10 @@ def _environments(commands: Any) -> None:
         "create",
         "catalog:create_environment",
         "create an environment",
+        "sigillo environments create --name Staging --slug staging   (this directory's project)",
         "sigillo environments create -p <PROJECT_ID> --name Staging --slug staging",
     )
-    # Required (behaviour.md 11.10): the saved or $SIGILLO_PROJECT project is not used.
-    create.add_argument("-p", "--project", metavar="ID", required=True, help="project id")
+    _project(create)
     create.add_argument("--name", required=True)
     create.add_argument("--slug", required=True)
     _json(create)
@@ -507,7 +545,7 @@ def _tokens(commands: Any) -> None:
         "revoke an API token at once",
         "sigillo tokens revoke <TOKEN_ID>",
     )
-    revoke.add_argument("id")
+    revoke.add_argument("id", metavar="ID_OR_NAME")
     _project(revoke)
     _json(revoke)
 

@@ -91,7 +91,8 @@ class SecretKindChanged(_Event, tag="secret.kind_changed", frozen=True):
 
 
 class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
-    """Plaintext left the server [D16]: which names, how (get, download, reveal, run).
+    """Plaintext left the server [D16]: which names, how (get, download, reveal, run, or
+    compare: the import preview told changed from unchanged values without showing them).
     Appended before the values are returned, so a read that is not recorded does not
     happen. Kept on the environment's own `reads:` stream, out of its secrets' versions.
 
@@ -103,7 +104,7 @@ class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
 
     environment_id: str
     names: list[str]
-    how: Literal["get", "download", "reveal", "run"]
+    how: Literal["get", "download", "reveal", "run", "compare"]
     version: int | None = None
     count: int | None = None
 

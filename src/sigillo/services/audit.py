@@ -107,7 +107,7 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     project_id: str | None = None
     environment_id: str | None = None
     names: list[str] | None = None  # secret.set / .deleted / .kind_changed, secrets.read
-    how: str | None = None  # secrets.read: get, download, reveal or run
+    how: str | None = None  # secrets.read: get, download, reveal, run or compare
     # secrets.read of a whole environment (no names): the version of the environment's
     # secrets it read, and how many secrets were live at that version
     secrets_version: int | None = None

@@ -32,7 +32,7 @@ from sigillo.services.writing import ATTEMPTS, Writer
 
 __all__ = ["Comparison", "ReadHow", "SecretsService"]
 
-ReadHow = Literal["get", "download", "reveal", "run"]
+ReadHow = Literal["get", "download", "reveal", "run", "compare"]
 Comparison = Literal["added", "changed", "unchanged"]
 
 # How long the ciphertext of the empty plaintext is, per storage format of SealedValue.
@@ -93,6 +93,11 @@ class SecretsService:
     async def delete(
         self, environment_id: str, names: Sequence[str], actor: Actor
     ) -> list[RecordedEvent]:
+        """Delete live names; a name that is not live is NotFound and nothing is appended."""
+        live = {row.name for row in await self.current(environment_id)}
+        missing = [name for name in names if name not in live]
+        if missing:
+            raise NotFound(f"secret {missing[0]}")
         events = aggregate.decide(aggregate.DeleteSecrets(environment_id, list(names)))
         return await self._writer.append(environment_stream(environment_id), events, actor)
 
@@ -258,12 +263,12 @@ class SecretsService:
     ) -> dict[str, Comparison]:
         """Whether each proposed value would add a name, change a live value or leave it
         as it is. Telling "unchanged" from "changed" says something about a stored value,
-        so the names compared against a live value are recorded as a read (`reveal`)
+        so the names compared against a live value are recorded as a read (`compare`)
         first [D16]; names not live here need no read."""
         live = {row.name: row for row in await self.current(environment_id)}
         known = [name for name in values if name in live]
         if known:
-            read = SecretsRead(environment_id, known, "reveal")
+            read = SecretsRead(environment_id, known, "compare")
             await self._reads.append(reads_stream(environment_id), [read], actor)
         result: dict[str, Comparison] = {}
         for name, value in values.items():

@@ -3,7 +3,10 @@ rename and delete the containers secrets live in.
 
 Output is the YAML-like block of 10.2 whether stdout is a terminal or not, except for the
 create commands, which print only the new id when piped (10.8), so that
-`id=$(sigillo projects create …)` works. `--json` prints the server's answer instead.
+`id=$(sigillo projects create …)` works, and for lists on a terminal: an aligned table
+sorted by name, without ids (issue 16; `--json` and piped output keep the ids, and
+`get`, `update` and `delete` take a project's name as well as its id). `--json` prints the
+server's answer instead.
 
 Three things a careful user of a secrets manager expects beyond the table of 11.10:
 
@@ -126,13 +129,30 @@ def _details(response: Response) -> Iterable[str]:
 
 
 def project_or_fail(context: Context, project: str, action: str) -> dict[str, Any]:
-    """The project (a ProjectListItem), or the failure of `action` with, on a 404, the
-    projects the user can reach."""
+    """The project (a ProjectListItem) by id, or by name when no id matches and one project
+    the user can reach has that name (terminal lists show names, not ids); else the
+    failure of `action` with, on a 404, the projects the user can reach."""
     response = context.signed_in().get(path("projects", project))
+    if response.status == 404:
+        named = _named_project(context, project)
+        if named is not None:
+            response = context.client.get(path("projects", named))
     if response.ok and isinstance(response.json(), dict):
         document: dict[str, Any] = response.json()
         return document
     raise failure(context, response, action, project_hint(context, response))
+
+
+def _named_project(context: Context, name: str) -> str | None:
+    """The id of the one reachable project named `name`, if exactly one is."""
+    listed = context.client.get(path("projects"))
+    items = (listed.json() or {}).get("projects") if listed.ok else None
+    found = [
+        str(p.get("id"))
+        for p in (items if isinstance(items, list) else [])
+        if isinstance(p, dict) and p.get("name") == name
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def project_hint(context: Context, response: Response) -> list[str]:
@@ -204,6 +224,30 @@ def show_list(context: Context, key: str, items: Iterable[Fields]) -> None:
         for index, (label, value) in enumerate(row):
             lead = "  - " if index == 0 else "    "
             context.out.line(f"{lead}{label}: {scalar(value)}")
+
+
+def by_name(items: Iterable[Mapping[str, Any]], *keys: str) -> list[Mapping[str, Any]]:
+    """Items sorted by their `keys` (default: name), case-insensitively, then by id."""
+    fields = keys or ("name",)
+
+    def key(item: Mapping[str, Any]) -> tuple[str, ...]:
+        return (*(str(item.get(field) or "").casefold() for field in fields), str(item.get("id")))
+
+    return sorted(items, key=key)
+
+
+def show_table(
+    context: Context,
+    what: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    styles: Callable[[int, str], Sequence[str]] | None = None,
+) -> None:
+    """A list on a terminal (issue 16): the aligned table, or `no <what>` when empty."""
+    if rows:
+        context.out.table(headers, rows, styles)
+    else:
+        context.out.line(context.out.style(f"no {what}", "dim"))
 
 
 def _list_of(document: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
@@ -279,6 +323,12 @@ def orgs(context: Context) -> None:
     if context.args.json:
         context.out.json(document)
         return
+    if context.out.stdout_tty:
+        rows = [
+            [str(o.get("name")), str(o.get("role"))] for o in by_name(_list_of(document, "orgs"))
+        ]
+        show_table(context, "orgs", ["NAME", "ROLE"], rows)
+        return
     show_list(
         context,
         "orgs",
@@ -312,6 +362,13 @@ def projects(context: Context) -> None:
     if context.args.json:
         context.out.json(document)
         return
+    if context.out.stdout_tty:
+        rows = [
+            [str(p.get("name")), str(p.get("orgName"))]
+            for p in by_name(_list_of(document, "projects"), "orgName", "name")
+        ]
+        show_table(context, "projects", ["NAME", "ORG"], rows)
+        return
     show_list(context, "projects", (_project_row(p) for p in _list_of(document, "projects")))
 
 
@@ -334,13 +391,34 @@ def _answer_fields(document: Mapping[str, Any]) -> Fields:
 
 
 def create_project(context: Context) -> None:
-    """`sigillo projects create --org ID --name N`, with dev, preview and prod."""
+    """`sigillo projects create [--org ID] --name N`, with dev, preview and prod. Without
+    `--org`, the caller's only org; with several, the error lists them."""
     context.signed_in()
     args = context.args
-    announce(context, org_id=args.org)
-    body = {"name": args.name, "orgId": args.org}
+    org = args.org or _only_org(context)
+    announce(context, org_id=org)
+    body = {"name": args.name, "orgId": org}
     document = call(context, "POST", path("projects"), "create project", body)
     show_created(context, document, _answer_fields(document))
+
+
+def _only_org(context: Context) -> str:
+    """The id of the caller's one org, for `projects create` without `--org`."""
+    listed = _list_of(call(context, "GET", path("orgs"), "create project"), "orgs")
+    if len(listed) == 1:
+        return str(listed[0].get("id"))
+    if not listed:
+        raise CliError(
+            "you are not a member of any org", "  create one first: sigillo orgs create --name N"
+        )
+    raise CliError(
+        "pass --org: you are a member of several orgs",
+        "available orgs:",
+        *(
+            f"  - {printable(str(o.get('name')))} ({printable(str(o.get('id')))})"
+            for o in by_name(listed)
+        ),
+    )
 
 
 def get_project(context: Context) -> None:
@@ -357,9 +435,9 @@ def get_project(context: Context) -> None:
 
 def update_project(context: Context) -> None:
     """`sigillo projects update ID --name N`: rename it (members may, 17.1)."""
-    project_id = context.args.id
-    if context.out.stderr_tty:
-        announce(context, project=project_or_fail(context, project_id, "update project"))
+    project = project_or_fail(context, context.args.id, "update project")
+    project_id = str(project.get("id"))
+    announce(context, project=project)
     body = {"name": context.args.name}
     target = path("projects", project_id)
     document = call(context, "PATCH", target, "update project", body, hint=project_hint)
@@ -369,11 +447,11 @@ def update_project(context: Context) -> None:
 def delete_project(context: Context) -> None:
     """`sigillo projects delete ID [--yes]`: the project, its environments, secrets and
     tokens. Asks first on a terminal; needs `--yes` without one."""
-    project_id = context.args.id
     context.signed_in()
-    _can_confirm(context, f"project {printable(project_id)}")
+    _can_confirm(context, f"project {printable(context.args.id)}")
+    project = project_or_fail(context, context.args.id, "delete project")
+    project_id = str(project.get("id"))
     if context.out.stderr_tty or not context.args.yes:
-        project = project_or_fail(context, project_id, "delete project")
         announce(context, project=project)
         ask(context, f"Delete project {quote(str(project.get('name', '')))} and all its secrets?")
     target = path("projects", project_id)
@@ -404,12 +482,24 @@ def _environment_fields(document: Mapping[str, Any], *, ok: bool) -> Fields:
 
 
 def environments(context: Context) -> None:
-    """`sigillo environments [-p ID]`: the project's environments in creation order."""
+    """`sigillo environments [-p ID]`: the project's environments in creation order (piped),
+    or a table sorted by name under the project's name (on a terminal)."""
     project = context.project()
     target = path("projects", project, "environments")
     document = call(context, "GET", target, "list environments", hint=project_hint)
     if context.args.json:
         context.out.json(document)
+        return
+    if context.out.stdout_tty:
+        owner = project_or_fail(context, project, "list environments")
+        org = str(owner.get("orgName") or "")
+        label = printable(str(owner.get("name", ""))) + (f" (org {printable(org)})" if org else "")
+        context.out.line(f"{context.out.style('project', 'dim')} {label}")
+        rows = [
+            [str(e.get("name")), str(e.get("slug"))]
+            for e in by_name(_list_of(document, "environments"))
+        ]
+        show_table(context, "environments", ["NAME", "SLUG"], rows)
         return
     context.out.block([("project_id", document.get("projectId", project))])
     show_list(
@@ -418,12 +508,12 @@ def environments(context: Context) -> None:
 
 
 def create_environment(context: Context) -> None:
-    """`sigillo environments create -p ID --name N --slug S`. `-p` is required (11.10):
-    creating an environment in whatever project the directory resolves to is too easy a
-    mistake, so the saved project is not used."""
+    """`sigillo environments create [-p ID] --name N --slug S`: in the directory's project
+    (issue 16) unless `-p` says another; on a terminal the line before the write names the
+    project, so a directory resolving elsewhere than expected shows before it matters."""
     context.signed_in()
     args = context.args
-    project_id = args.project
+    project_id = context.project()
     if context.out.stderr_tty:
         announce(context, project=project_or_fail(context, project_id, "create environment"))
     body = {"name": args.name, "slug": args.slug}

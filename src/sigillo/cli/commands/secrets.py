@@ -31,7 +31,7 @@ from sigillo.cli.agents import agent_guard, guard_message, only_plain
 from sigillo.cli.client import Response, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
-from sigillo.cli.output import printable, quote, scalar
+from sigillo.cli.output import printable, quote
 from sigillo.cli.parser import FORMATS
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "delete",
     "download",
     "environment_answer",
+    "failure_of",
     "get",
     "list_",
     "print_json",
@@ -64,6 +65,10 @@ MAX_INPUT_BYTES = 10 * 1024 * 1024  # what is read from stdin or a file at most 
 STRIPPED_NOTE = "note: trailing newline stripped from piped stdin"
 EMPTY_NOTE = "note: setting empty value (fill in later via dashboard)"
 PLAIN_COMMENT = "# configuration: shown, not masked"
+EMPTY_VALUE_WARNING = "warning: the value is empty (stdin held nothing); setting it anyway"
+PLAIN_ROW = "shown, not masked"
+EMPTY_ROW = "empty value"
+MISSING_ROW = "not in this environment"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -71,10 +76,11 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def list_(ctx: Context) -> int:
-    """Piped: live names, one per line. Terminal: ids, names and kinds [D18] (`plain` with a
-    comment saying it is shown), `empty:` for empty values and `missing:` for names that
-    other environments of the project have. `--json` is the server's answer, whose items
-    carry `kind`."""
+    """Piped: live names, one per line. Terminal (issue 16): the project's and the
+    environment's names, then a table sorted by name: each name's kind [D18] and a note
+    (plain values are shown, empty values, names that other environments of the project
+    have and this one has not). `--json` is the server's answer, whose items carry `kind`
+    and ids."""
     environment = ctx.environment()
     response = ctx.client.get(secrets_path(ctx, environment))
     document = environment_answer(ctx, response, environment, "list secrets")
@@ -94,23 +100,40 @@ def _print_listing(
     ctx: Context, environment_id: object, items: list[dict[str, Any]], all_names: list[Any]
 ) -> None:
     out = ctx.out
-    out.block([("environment_id", environment_id)])
-    out.line("secrets:" if items else "secrets: []")
-    for item in items:
-        out.line(f"  - id: {scalar(item.get('id'))}")
-        out.line(f"    name: {quote(str(item.get('name', '')))}")
-        if item.get("kind") == "plain":
-            out.line(f'    kind: "plain"  {out.style(PLAIN_COMMENT, "cyan")}')
-        else:  # anything but plain is masked, a kind this client does not know included
-            out.line('    kind: "secret"')
-        if item.get("isEmpty"):
-            out.line(f"    empty: true  {out.style('# value is empty string', 'yellow')}")
+    out.line(f"{out.style('environment', 'dim')} {_environment_label(ctx, str(environment_id))}")
+    rows = [
+        [
+            str(item.get("name", "")),
+            "plain" if item.get("kind") == "plain" else "secret",  # unknown kinds are masked
+            EMPTY_ROW if item.get("isEmpty") else PLAIN_ROW if item.get("kind") == "plain" else "",
+        ]
+        for item in items
+    ]
     live = {item.get("name") for item in items}
-    missing = [str(name) for name in all_names if name not in live]
-    if missing:
-        out.line("missing:")
-        for name in missing:
-            out.line(f"  - name: {quote(name)}  {out.style('# not in this environment', 'red')}")
+    rows += [[str(name), "-", MISSING_ROW] for name in all_names if name not in live]
+    if not rows:
+        out.line(out.style("no secrets", "dim"))
+        return
+    colours = {EMPTY_ROW: ("yellow",), MISSING_ROW: ("red",), PLAIN_ROW: ("cyan",)}
+    out.table(
+        ["NAME", "KIND", "NOTE"],
+        sorted(rows, key=lambda row: row[0]),
+        lambda column, cell: colours.get(cell, ()) if column == 2 else (),
+    )
+
+
+def _environment_label(ctx: Context, environment_id: str) -> str:
+    """`Acme / Backend, Development (dev)`: what a listing lists, by name (best effort:
+    what cannot be fetched is named by its id)."""
+    project = ctx.resolved.project or ""
+    response = ctx.client.get(path("projects", project, "environments", environment_id))
+    document = response.json() if response.ok else None
+    if isinstance(document, dict):
+        name, slug = str(document.get("name") or ""), str(document.get("slug") or "")
+        environment = f"{printable(name)} ({printable(slug)})" if slug else printable(name)
+    else:
+        environment = printable(environment_id)
+    return f"{_project_label(ctx, project)}, {environment}"
 
 
 # --- get (11.6) -----------------------------------------------------------------------
@@ -130,7 +153,7 @@ def get(ctx: Context) -> int:
     environment = ctx.environment()
     response = ctx.client.get(secrets_path(ctx, environment, name))
     if not response.ok:
-        raise response.failure("get secret")
+        raise failure_of(ctx, response, environment, "get secret", secret=True)
     document = answer(response, "get secret")
     if agent is not None and document.get("kind") != "plain":
         # Marked a secret between the listing and the read: the read is recorded, but
@@ -202,7 +225,9 @@ def _read_value(ctx: Context, name: str) -> bytes:
             ctx.out.note(EMPTY_NOTE, "dim")
         return typed
     data = read_stdin()
-    if data.count(b"\n") == 1 and data.endswith(b"\n"):
+    if not data:  # `< /dev/null`, or a pipe from a command that printed nothing
+        ctx.out.note(EMPTY_VALUE_WARNING, "yellow")
+    elif data.count(b"\n") == 1 and data.endswith(b"\n"):
         data = data[:-1]
         ctx.out.note(STRIPPED_NOTE, "dim")
     return data
@@ -252,7 +277,8 @@ def delete(ctx: Context) -> int:
                 )
             continue
         failed = True
-        report_failure(ctx, response, environment, f"delete secret in {printable(environment)}")
+        action = f"delete secret in {printable(environment)}"
+        report_failure(ctx, response, environment, action, secret=True)
         if response.status == 401:
             break
     print_json(ctx, answers, several=len(targets) > 1)
@@ -285,6 +311,22 @@ def download(ctx: Context) -> int:
         raise CliError(guard_message(agent))
     body = response.body if format == "xargs" else response.body.rstrip(b"\n") + b"\n"
     ctx.out.write(body)
+    # [D19] The comment lines that open an env or docker body name the values its readers
+    # cannot all read back; repeat the names (never a value) on stderr.
+    unread = []
+    for line in body.decode("utf-8", "replace").split("\n") if format in ("env", "docker") else []:
+        name, _, why = line.removeprefix("# ").partition(": ")
+        if not line.startswith("# ") or not why.startswith("cannot be written so that"):
+            break
+        if name.isascii() and name.isidentifier():
+            unread.append(name)
+    if unread:
+        reader = "not every .env reader reads" if format == "env" else "docker does not read"
+        ctx.out.note(
+            f"warning: {reader} these values back exactly: {', '.join(unread)}"
+            " (see the comment lines at the top)",
+            "yellow",
+        )
     return 0
 
 
@@ -398,13 +440,24 @@ def environment_answer(
     return answer(response, action)
 
 
-def report_failure(ctx: Context, response: Response, environment: str, action: str) -> None:
-    """One environment's failure of a fan-out, printed at once; the others go on."""
-    if response.status == 404:
-        error = ctx.environment_not_found(environment)
-    else:
-        error = response.failure(action)
+def report_failure(
+    ctx: Context, response: Response, environment: str, action: str, *, secret: bool = False
+) -> None:
+    """One environment's failure of a fan-out, printed at once; the others go on. A 404
+    means the environment (or the project), unless `secret` says the route names a secret
+    and the environment exists: then it is the server's `secret NAME not found`."""
+    error = failure_of(ctx, response, environment, action, secret=secret)
     ctx.out.error(error.message, error.hint)
+
+
+def failure_of(
+    ctx: Context, response: Response, environment: str, action: str, *, secret: bool = False
+) -> CliError:
+    """The error of an environment-bound request, naming what is really unknown (issue 16):
+    the project, the environment, or (for routes naming a secret) the secret."""
+    if response.status == 404 and not (secret and ctx.environment_exists(environment)):
+        return ctx.environment_not_found(environment)
+    return response.failure(action)
 
 
 def print_json(ctx: Context, answers: list[Any], *, several: bool) -> None:

@@ -4,7 +4,9 @@
 The key of a new token is printed once, at creation, and never again: piped, it is the
 whole output (`sigillo tokens create --name ci > key` or into a CI secret store); on a
 terminal it comes in a block with a reminder. Lists show the display prefix
-`sig_<12 hex>••••` (5.2), never a key.
+`sig_<12 hex>••••` (5.2), never a key: piped, as YAML with ids; on a terminal, as a table
+sorted by name with a status column and no ids (issue 16), which is why `revoke` also
+takes a token's name (when one active token has it).
 
 Times are printed as UTC ISO 8601 (`2026-01-31T12:00:00Z`) rather than the API's epoch
 milliseconds: people read them, and YAML and most languages parse them.
@@ -21,12 +23,14 @@ from typing import Any
 from sigillo.cli.client import path
 from sigillo.cli.commands.catalog import (
     announce,
+    by_name,
     call,
     failure,
     project_hint,
     project_or_fail,
     show,
     show_list,
+    show_table,
 )
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
@@ -92,7 +96,38 @@ def list_(context: Context) -> None:
         return
     tokens = [t for t in document.get("tokens") or [] if isinstance(t, dict)]
     slugs = _slugs(context, project) if any(t.get("environmentId") for t in tokens) else {}
+    if context.out.stdout_tty:
+        now = int(time.time() * 1000)
+        headers = ["NAME", "KEY", "SCOPE", "ACCESS", "EXPIRES", "CREATED", "STATUS"]
+        rows = [_table_row(token, slugs, now) for token in by_name(tokens)]
+        show_table(context, "tokens", headers, rows)
+        return
     show_list(context, "tokens", (_row(token, slugs) for token in tokens))
+
+
+def _table_row(token: Mapping[str, Any], slugs: Mapping[str, str], now: int) -> list[str]:
+    expires = token.get("expiresAt")
+    if token.get("revokedAt"):
+        status = "revoked " + _day(token.get("revokedAt"))
+    elif isinstance(expires, int) and expires <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return [
+        str(token.get("name")),
+        f"sig_{token.get('prefix', '')}{BULLETS}",
+        _scope(token.get("environmentId"), slugs),
+        str(token.get("access")),
+        _day(expires) or "never",
+        _day(token.get("createdAt")),
+        status,
+    ]
+
+
+def _day(ms: object) -> str:
+    """`2026-01-31 12:00` (UTC), for a table; empty when there is no time."""
+    when = _when(ms)
+    return when[:16].replace("T", " ") if when else ""
 
 
 def _row(token: Mapping[str, Any], slugs: Mapping[str, str]) -> list[tuple[str, object]]:
@@ -170,6 +205,28 @@ def revoke(context: Context) -> None:
     project = context.project()
     if context.out.stderr_tty:
         announce(context, project=project_or_fail(context, project, "revoke token"))
-    target = path("projects", project, "tokens", context.args.id)
+    target = path("projects", project, "tokens", _token_id(context, project, context.args.id))
     document = call(context, "DELETE", target, "revoke token", hint=project_hint)
     show(context, document, [("ok", True), ("id", document.get("id"))])
+
+
+def _token_id(context: Context, project: str, reference: str) -> str:
+    """`reference` as the id of a token of the project, else the id of the one active
+    token named so (terminal lists show names); else `reference` unchanged, for the
+    server to answer (404 with the projects, as before)."""
+    listed = context.client.get(path("projects", project, "tokens"))
+    document = listed.json() if listed.ok else None
+    items = document.get("tokens") if isinstance(document, dict) else None
+    tokens = [t for t in items if isinstance(t, dict)] if isinstance(items, list) else []
+    if any(t.get("id") == reference for t in tokens):
+        return reference
+    named = [t for t in tokens if t.get("name") == reference and not t.get("revokedAt")]
+    if len(named) > 1:
+        raise CliError(
+            f"several active tokens are named {printable(reference)}: pass the id of one",
+            *(
+                f"  - {printable(str(t.get('id')))} (created {_day(t.get('createdAt'))})"
+                for t in named
+            ),
+        )
+    return str(named[0].get("id")) if named else reference

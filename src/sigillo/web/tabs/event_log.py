@@ -2,7 +2,7 @@
 
 One table: Secret | Action | Value | Time | User. Its rows are the environment's secret
 sets and deletes, the changes of their kinds [D18] ("PORT · marked plain (was secret)") and
-the reads of its values (reveal, get, download, run [D16]), read a page at a time through
+the reads of its values (reveal, get, download, run, compare [D16]), read a page at a time through
 the audit service with its cursor (`?before=`), and filtered by secret name (`?secret=`)
 and by author (`?actor=`, a choice among the users and tokens that can appear here).
 Names, times and authors only: values stay on the server [D5]. A read of the whole
@@ -53,7 +53,7 @@ class Row:
     position: int
     names: list[str]
     more: int  # names not shown
-    action: str  # set, delete, reveal, get, download, run, "marked plain", "marked secret"
+    action: str  # set, delete, reveal, get, download, run, compare, "marked plain"/"secret"
     tone: str  # set, delete, kind or read
     at: int
     author: str | None  # the user's or the token's name; None shows as "—"
@@ -130,7 +130,9 @@ def _action(entry: AuditEntry) -> tuple[str, str, str]:
     if entry.type == KIND_CHANGED:
         return f"marked {entry.kind}", "kind", f"was {entry.previous_kind}"
     action = ACTIONS.get(entry.type) or entry.how or entry.type
-    return action, TONES.get(action, "read"), ""
+    # compare: the import preview told changed values from unchanged ones, showing none
+    detail = "import preview" if action == "compare" else ""
+    return action, TONES.get(action, "read"), detail
 
 
 def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) -> Row:

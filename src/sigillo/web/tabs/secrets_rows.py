@@ -40,11 +40,17 @@ __all__ = [
     "missing_rows",
     "revealed_cell",
     "revealed_cells",
+    "shown_rows",
 ]
 
 BULLETS = "••••••••••••"  # 12, as behaviour.md 14.4 shows a hidden value
 SAVED_TAG = '<span class="tag">saved</span>'
-MAX_ROWS_SHOWN = 8  # a revealed value's textarea grows up to this many lines
+# A revealed (or plain) value is shown whole (issue 16): its textarea gets a line for each
+# line of the value and for each WRAP_COLUMNS characters of a long one (a token, a URL),
+# which the browser wraps; CSS `field-sizing: content` fits it exactly where supported.
+# Past MAX_ROWS_SHOWN lines (a long certificate chain) the box scrolls.
+MAX_ROWS_SHOWN = 40
+WRAP_COLUMNS = 60
 
 
 _SAFE = re.compile(r"[A-Za-z0-9_.:/ -]*")  # nothing HTML would read as markup
@@ -93,7 +99,7 @@ def _shown(name: str, value: str, url: str, *, plain: bool, oob: bool) -> str:
     The newline after `<textarea>` is eaten by the HTML parser, so a value's own leading
     newline survives."""
     n, v = _e(name), escape(value)
-    lines = min(value.count("\n") + 1, MAX_ROWS_SHOWN)
+    lines = min(shown_rows(value), MAX_ROWS_SHOWN)
     swap = ' hx-swap-oob="true"' if oob else ""
     hide = "" if plain else f'<a href="{_e(url)}" class="hide" data-hide>Hide value</a>'
     return (
@@ -101,6 +107,11 @@ def _shown(name: str, value: str, url: str, *, plain: bool, oob: bool) -> str:
         f'<textarea name="v:{n}" rows="{lines}" aria-label="Value of {n}">\n{v}</textarea>'
         f"{hide}</td>"
     )
+
+
+def shown_rows(value: str) -> int:
+    """How many lines a value takes once wrapped at WRAP_COLUMNS (one at least)."""
+    return sum(max(1, -(-len(line) // WRAP_COLUMNS)) for line in value.split("\n"))
 
 
 def revealed_cell(

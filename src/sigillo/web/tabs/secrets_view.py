@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from sigillo.domain.errors import Forbidden, NotFound
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow, ProjectRow
+from sigillo.http.served import settings_of
 from sigillo.services.container import Services
 from sigillo.web.pages import is_htmx, redirect, render
 from sigillo.web.project import ProjectPage, project_page, render_tab
@@ -50,6 +51,7 @@ __all__ = [
 
 BODY = "project/secrets/body.html"
 BANNER_COOKIE = "sigillo-cli-banner-dismissed"
+CLI_DEFAULT_API_URL = "http://127.0.0.1:8080"  # the CLI's (sigillo.cli.config.DEFAULT_API_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class SecretsView:
     missing: list[Missing]
     sources: list[Source]
     banner: bool
+    cli_api_url: str = ""  # what `sigillo login --api-url` needs; "" on the CLI's default
     plain: Mapping[str, str] = field(default_factory=dict)  # the values of plain rows
     revealed: Mapping[str, str] = field(default_factory=dict)
     saved: frozenset[str] = frozenset()
@@ -172,9 +175,20 @@ async def build_view(
         missing=missing,
         sources=sources,
         banner=request.cookies.get(BANNER_COOKIE) != "1",
+        cli_api_url=cli_api_url(request),
         now_ms=int(time.time() * 1000),
         **extra,
     )
+
+
+def cli_api_url(request: Request[Any, Any, Any]) -> str:
+    """The address the CLI must be given to reach this server (issue 16): the public URL
+    when one is configured, else the one this page was asked at; "" when it is the CLI's
+    default, which `sigillo login` needs no `--api-url` for."""
+    settings = settings_of(request)
+    public = settings.public_url if settings else None
+    address = (public or str(request.base_url)).rstrip("/")
+    return "" if address == CLI_DEFAULT_API_URL else address
 
 
 async def fields(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
