@@ -13,9 +13,23 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["create_user_and_sign_in", "free_port", "server"]
+__all__ = ["create_user_and_sign_in", "free_port", "server", "wait_healthy"]
 
 START_TIMEOUT = 30.0
+
+
+def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Until `base`/health answers 200; fails with the server's log if it exits first or
+    takes longer than START_TIMEOUT."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        assert process.poll() is None, log.read_text(errors="replace")
+        assert time.monotonic() < deadline, log.read_text(errors="replace")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -46,15 +60,7 @@ def server(
             command, stdout=output, stderr=subprocess.STDOUT, env={**clean, **(env or {})}
         )
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_healthy(process, f"http://127.0.0.1:{port}", log)
         yield port
     finally:
         process.terminate()

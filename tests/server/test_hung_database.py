@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.databases import Databases, skip_without_postgres
-from tests.live_server import create_user_and_sign_in, free_port
+from tests.live_server import create_user_and_sign_in, free_port, wait_healthy
 from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 TIMEOUT = 2.0  # SIGILLO_DATABASE_TIMEOUT for these servers
@@ -52,15 +52,7 @@ def running_server(
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_healthy(process, base, log)
         yield process, base
     finally:
         if process.poll() is None:

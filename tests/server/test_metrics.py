@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from sigillo import metrics
 from sigillo.domain.errors import StartupError, StorageUnavailable, TooManyAttempts, Unauthorized
 from tests.conftest import DATABASES
 from tests.databases import Databases, skip_without_postgres
-from tests.live_server import START_TIMEOUT, create_user_and_sign_in, free_port
+from tests.live_server import create_user_and_sign_in, free_port, wait_healthy
 
 PASSWORD = "correct horse battery staple"
 SECRET_NAME = "METRICS_CANARY_NAME_7Q"
@@ -82,15 +81,7 @@ def running(
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=clean)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_healthy(process, base, log)
         yield Running(process, base, metrics_port, log, data, database_url)
     finally:
         process.terminate()

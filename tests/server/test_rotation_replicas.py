@@ -32,7 +32,7 @@ import httpx
 from sigillo.crypto.keyring import key_id_of
 from sigillo.services.data_keys import REFRESH_EVERY
 from tests.databases import Databases, skip_without_postgres
-from tests.live_server import free_port
+from tests.live_server import free_port, wait_healthy
 
 OLD, NEW = os.urandom(32), os.urandom(32)
 EMAIL, PASSWORD = "ops@example.com", "a-long-passw0rd"
@@ -75,18 +75,6 @@ def _sigillo(
     )
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, log.read_text(errors="replace")
-        assert time.monotonic() < deadline, log.read_text(errors="replace")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-
-
 @contextmanager
 def _replicas(url: str, data: Path, keys: Sequence[bytes], *logs: Path) -> Iterator[list[str]]:
     """One `sigillo server` per log file, all started at once with `keys`; yields their
@@ -104,7 +92,7 @@ def _replicas(url: str, data: Path, keys: Sequence[bytes], *logs: Path) -> Itera
                 )
             started.append((process, f"http://127.0.0.1:{port}"))
         for (process, base), log in zip(started, logs, strict=True):
-            _wait_healthy(process, base, log)
+            wait_healthy(process, base, log)
         yield [base for _, base in started]
     finally:
         for process, _ in started:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from sigillo.crypto.keyring import Keyring
-from sigillo.domain.events import Actor
+from sigillo.domain.events import Actor, SecretDeleted
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.rows import (
     CurrentSecretRow,
@@ -28,6 +28,7 @@ from sigillo.domain.projections.rows import (
     OrgRow,
     ProjectRow,
 )
+from sigillo.domain.streams import environment_stream
 from sigillo.services.catalog import CatalogService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.ports import EventStore
@@ -80,7 +81,11 @@ async def write_history(store: EventStore) -> History:
                     service = secrets[(round_ + i) % 2]
                     values = {f"KEY_{n}": f"value {round_} {n}" for n in range(round_ + 2)}
                     await service.set(env.id, values, TOKEN if i % 2 else ALICE)
-                    await service.delete(env.id, [f"KEY_{round_}", "NOT_LIVE"], ALICE)
+                    await service.delete(env.id, [f"KEY_{round_}"], ALICE)
+                    # a delete of a name that is not live, as releases before 2026-12 appended
+                    await writer.append(
+                        environment_stream(env.id), [SecretDeleted(env.id, "NOT_LIVE")], ALICE
+                    )
             await catalog.delete_environment(project.id, envs[1].id, ALICE)
             for env in [envs[0], envs[2], qa]:
                 await secrets[0].set(env.id, {f"ONLY_{env.id}": "one of a kind"}, ALICE)

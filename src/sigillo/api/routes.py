@@ -10,6 +10,7 @@ from litestar.types import ControllerRouterHandler
 from sigillo.api import (
     auth,
     device,
+    environment_secrets,
     environments,
     health,
     orgs,
@@ -40,6 +41,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *projects.ROUTES,
     *environments.ROUTES,
     *secrets.ROUTES,
+    *environment_secrets.ROUTES,
     *tokens.ROUTES,
     *AUDIT_ROUTES,
     *device.ROUTES,

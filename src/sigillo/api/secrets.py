@@ -54,7 +54,7 @@ from sigillo.domain.values import secret_name
 from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
 
-__all__ = ["ROUTES", "EnvironmentSecretsController", "SecretsController"]
+__all__ = ["ROUTES", "SecretsController"]
 
 NOT_FOUND = "not found"
 ENV_NOT_FOUND = "environment not found"
@@ -345,70 +345,7 @@ class SecretKindsController(Controller):
         return KindsChanged(ok=True, environment_id=environment.id, changed=changed)
 
 
-Format = Annotated[str, QueryParameter()]
-
-
-class EnvironmentSecretsController(Controller):
-    """The seed README's REST examples: `/api/environments/{envId}/secrets` list, set, bulk
-    set and download. Environment ids are unique, so the id alone says which; the same
-    handlers' work, credentials, audit and errors as the v0 routes (API tokens: id or slug in
-    the token's project, as there). A session naming an environment outside its orgs gets
-    the 404 of an unknown id."""
-
-    path = "/api/environments/{environment_id:str}/secrets"
-    tags = ["secrets"]
-
-    @get("/", operation_id="listEnvironmentSecrets", summary="List secrets (no values), by id")
-    async def list_secrets(
-        self,
-        environment_id: PathId,
-        services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
-    ) -> SecretList:
-        return await list_secrets_of(services, principal, None, environment_id)
-
-    @post(
-        "/", operation_id="setEnvironmentSecret", summary="Set one secret, by id", status_code=200
-    )
-    async def set_secret(
-        self,
-        environment_id: PathId,
-        data: JSONBody[SetSecret],
-        services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
-    ) -> SecretSet:
-        return await set_secret_in(services, principal, None, environment_id, data)
-
-    @put("/", operation_id="setEnvironmentSecrets", summary="Set several secrets at once, by id")
-    async def set_secrets(
-        self,
-        environment_id: PathId,
-        data: JSONBody[SetSecrets],
-        services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
-    ) -> SecretsSet:
-        return await set_secrets_in(services, principal, None, environment_id, data)
-
-    @get(
-        "/download",
-        operation_id="downloadEnvironmentSecrets",
-        summary="Every live value in a download format, by id",
-        guards=[refuse_cross_site_reads],
-        opt={"download": True},
-    )
-    async def download(
-        self,
-        environment_id: PathId,
-        services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
-        format: Format = "json",
-    ) -> Response[bytes]:
-        """As `downloadSecrets`: records one `download` read first."""
-        return await download_from(services, principal, None, environment_id, format)
-
-
 ROUTES: list[ControllerRouterHandler] = [
     SecretsController,
     SecretKindsController,
-    EnvironmentSecretsController,
 ]

@@ -94,6 +94,8 @@ class SecretsService:
         self, environment_id: str, names: Sequence[str], actor: Actor
     ) -> list[RecordedEvent]:
         """Delete live names; a name that is not live is NotFound and nothing is appended."""
+        if await self._store.get(EnvironmentRow, (environment_id,)) is None:
+            raise NotFound("environment")
         live = {row.name for row in await self.current(environment_id)}
         missing = [name for name in names if name not in live]
         if missing:
@@ -234,8 +236,9 @@ class SecretsService:
         return list(sets)
 
     async def delete_from(self, environment_ids: Sequence[str], name: str, actor: Actor) -> None:
-        """One `delete` of `name` in each environment, all in one transaction (a delete is
-        appended even where the name is not live, as everywhere else)."""
+        """One `delete` of `name` in each environment, all in one transaction (the dashboard
+        deletes a name from every environment chosen; one where it is not live gets a
+        delete too, which changes nothing)."""
         checked = secret_name(name)
         await self._write([_Write(env, [checked]) for env in environment_ids], actor)
 
