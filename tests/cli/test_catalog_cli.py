@@ -74,7 +74,11 @@ def assert_one_line_error(done: subprocess.CompletedProcess[str], start: str) ->
 
 def assert_usage_error(done: subprocess.CompletedProcess[str], missing: str) -> None:
     assert done.returncode == 2, done
-    assert done.stderr.startswith("usage: sigillo "), done.stderr
+    first, hint, *rest = done.stderr.splitlines()  # one line, then where the usage is
+    assert first.startswith("error: "), done.stderr
+    assert hint.startswith("  see: sigillo "), done.stderr
+    assert hint.endswith(" --help"), done.stderr
+    assert rest == [], done.stderr
     assert missing in done.stderr
 
 

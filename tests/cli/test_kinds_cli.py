@@ -318,7 +318,8 @@ def test_mark_refuses_bad_names_before_sending(
 def test_mark_needs_names_and_exactly_one_kind(signed_in: Sigillo, argv: tuple[str, ...]) -> None:
     done = signed_in("secrets", "mark", *argv)
     assert done.returncode == 2
-    assert done.stderr.startswith("usage: sigillo secrets mark")
+    assert done.stderr.startswith("error: ")
+    assert done.stderr.endswith("\n  see: sigillo secrets mark --help\n")
     assert "Traceback" not in done.stderr
 
 

@@ -160,7 +160,9 @@ def test_mistakes_are_reported_as_with_the_whole_parser(argv: list[str]) -> None
         assert (result, out) == (("exit", 2), "")
         assert err.startswith(f"error: unknown command '{' '.join(argv)}' (invalid choice)\n")
     else:
-        assert (result, out, err.startswith("usage: sigillo")) == (("exit", 2), "", True)
+        assert (result, out, err.startswith("error: ")) == (("exit", 2), "", True)
+        assert err.endswith(" --help\n"), err
+        assert len(err.splitlines()) == 2, err
 
 
 def test_the_invalid_choice_error_says_what_was_meant_and_lists_every_command() -> None:

@@ -843,8 +843,10 @@ def test_unreachable_server(signed_in: Sigillo, argv: tuple[str, ...]) -> None:
 def test_a_missing_name_is_a_usage_error(signed_in: Sigillo, action: str) -> None:
     done = signed_in("secrets", action)
     assert done.returncode == 2
-    assert done.stderr.startswith("usage: sigillo secrets ")
-    assert "the following arguments are required: name" in done.stderr
+    assert done.stderr == (
+        "error: the following arguments are required: name\n"
+        f"  see: sigillo secrets {action} --help\n"
+    )
     assert done.stdout == ""
 
 

@@ -198,7 +198,7 @@ def test_setup_usage_errors(token: Sigillo) -> None:
     for args in (("--project",), ("--env",), ("-c",)):
         done = token("setup", *args)
         assert done.returncode == 2, args
-        assert "usage: sigillo setup" in done.stderr
+        assert done.stderr.endswith("\n  see: sigillo setup --help\n"), args
 
 
 # --- interactively ----------------------------------------------------------------------

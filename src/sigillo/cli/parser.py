@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from sigillo import __version__
 
@@ -46,7 +46,27 @@ class Parser(argparse.ArgumentParser):
     """argparse's parser, except that a mistyped command (or action) is one line with what
     was probably meant: `error: unknown command 'secret'; did you mean 'secrets'?`, then the
     commands there are; exit 2, as for every mistake on the command line. Subparsers are
-    made of the same class, so `sigillo secrets delet` gets the same."""
+    made of the same class, so `sigillo secrets delet` gets the same. Every other mistake
+    (a missing or unknown argument) is one line too, with where to read the usage."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.set_defaults(parsed_by=self.prog)  # the deepest parser's wins: `sigillo secrets mark`
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # said by the command that was given them, not by `sigillo`
+            self._mistake(f"unrecognized arguments: {' '.join(extras)}", parsed.parsed_by)
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        self._mistake(message, self.prog)
+
+    def _mistake(self, message: str, prog: str) -> NoReturn:
+        from sigillo.cli.output import Output, printable
+
+        Output().error(printable(message), [f"  see: {prog} --help"])
+        self.exit(2)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
