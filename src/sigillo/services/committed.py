@@ -118,6 +118,9 @@ class AnnouncingStore:
     async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]:
         return await self._store.secret_history(environment_id, name)
 
+    async def event_position(self, event_id: str) -> int | None:
+        return await self._store.event_position(event_id)
+
     async def read_streams_backward(
         self,
         streams: Collection[str],

@@ -80,6 +80,10 @@ class EventStore(Protocol):
 
     async def secret_history(self, environment_id: str, name: str) -> list[RecordedEvent]: ...
 
+    async def event_position(self, event_id: str) -> int | None:
+        """The log position of the event with this id; None when there is none."""
+        ...
+
     async def read_streams_backward(
         self,
         streams: Collection[str],

@@ -116,6 +116,10 @@ class SqlEventStore:
             for r in await self._db.fetch(sql, name, environment_stream(environment_id))
         ]
 
+    async def event_position(self, event_id: str) -> int | None:
+        rows = await self._db.fetch("SELECT position FROM events WHERE event_id = $1", event_id)
+        return int(rows[0][0]) if rows else None
+
     async def read_streams_backward(
         self,
         streams: Collection[str],

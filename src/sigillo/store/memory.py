@@ -68,6 +68,10 @@ class MemoryEventStore:
             if isinstance(e.event, SecretSet | SecretDeleted) and e.event.name == name
         ]
 
+    async def event_position(self, event_id: str) -> int | None:
+        found = [e.position for e in self._events if e.event_id == event_id]
+        return found[0] if found else None
+
     async def read_streams_backward(
         self,
         streams: Collection[str],

@@ -24,12 +24,14 @@ __all__ = [
     "DataKeys",
     "DeviceCodes",
     "EncryptionKeys",
+    "EnvironmentSnapshots",
     "Environments",
     "Events",
     "HealthChecks",
     "Invitations",
     "KeyRotations",
     "KeyUsage",
+    "LogChain",
     "Memberships",
     "OrgProjects",
     "Orgs",
@@ -58,6 +60,10 @@ class Events(Table, tablename="events"):
     actor_kind = Varchar(length=16)
     actor_id = Varchar(length=100)
     occurred_at = BigInt()
+    # The tamper-evident chain (HMAC-SHA-256, hex): over the event and its stream's previous
+    # event, and over that and the log's previous event. NULL before the chain began.
+    stream_hash = Varchar(length=64, null=True, default=None)
+    log_hash = Varchar(length=64, null=True, default=None)
 
 
 class Orgs(Table, tablename="orgs"):
@@ -261,6 +267,29 @@ class KeyRotations(Table, tablename="key_rotations"):
     finished_at = BigInt(default=0)  # 0 while unfinished
 
 
+class LogChain(Table, tablename="log_chain"):
+    """One row (id 1): where the chain began and a keyed seal of its head, so that removing
+    the newest events is caught too."""
+
+    id = Integer(primary_key=True)
+    starts_at = BigInt()  # the first chained position
+    head_position = BigInt()
+    head_mac = Varchar(length=64)
+
+
+class EnvironmentSnapshots(Table, tablename="environment_snapshots"):
+    """An environment's live secrets (still sealed) at a version of its stream, kept so a
+    read of the past replays only the events after the nearest one. A cache of the log:
+    rebuildable, and safe to delete."""
+
+    id = Varchar(length=64, primary_key=True)  # "<environment id>:<version>"
+    environment_id = Varchar(length=26, index=True)
+    version = BigInt()
+    position = BigInt()
+    occurred_at = BigInt()
+    state = Text()
+
+
 class HealthChecks(Table, tablename="health_checks"):
     """One row (id 1), written by each readiness probe (`GET /health/ready`): proof that
     the database takes writes. Not part of the log or of any read model."""
@@ -303,5 +332,7 @@ TABLES: list[type[Table]] = [
     EncryptionKeys,
     DataKeys,
     KeyRotations,
+    LogChain,
+    EnvironmentSnapshots,
     HealthChecks,
 ]

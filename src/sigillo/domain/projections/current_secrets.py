@@ -21,7 +21,7 @@ from sigillo.domain.projections.rows import (
     View,
 )
 
-__all__ = ["apply"]
+__all__ = ["apply", "row_after_set"]
 
 
 def apply(view: View, recorded: RecordedEvent) -> list[Op]:
@@ -40,8 +40,18 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
         if previous is None:  # decided on live names only; a log never holds one otherwise
             raise NotFound("secret")
         return [Put(msgspec.structs.replace(previous, kind=event.kind))]
+    row = row_after_set(previous, event, recorded)
+    usage = view.get(KeyUsageRow, (row.key_id,))
+    count = usage.sealed_count if isinstance(usage, KeyUsageRow) else 0
+    return [Put(row), Put(KeyUsageRow(row.key_id, count + 1))]
+
+
+def row_after_set(
+    previous: CurrentSecretRow | None, event: SecretSet, recorded: RecordedEvent
+) -> CurrentSecretRow:
+    """The live row a set leaves (also folded by past_secrets, for reads of the past)."""
     sealed = event.value
-    row = CurrentSecretRow(
+    return CurrentSecretRow(
         environment_id=event.environment_id,
         name=event.name,
         secret_id=recorded.event_id,
@@ -56,6 +66,3 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
         actor_id=recorded.actor.id,
         kind=previous.kind if previous else "secret",
     )
-    usage = view.get(KeyUsageRow, (sealed.key_id,))
-    count = usage.sealed_count if isinstance(usage, KeyUsageRow) else 0
-    return [Put(row), Put(KeyUsageRow(sealed.key_id, count + 1))]
