@@ -9,7 +9,6 @@ it in a pseudo-terminal.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -28,9 +27,11 @@ EMAIL = "ada@example.com"
 
 
 def sigillo_command() -> list[str]:
-    """The installed console script, as a user runs it; `python -m sigillo` without one."""
-    found = shutil.which("sigillo")
-    return [found] if found else [sys.executable, "-m", "sigillo"]
+    """The console script installed beside this Python (its virtual environment's), as a
+    user runs it; `python -m sigillo` without one. Never another `sigillo` on PATH: it may
+    be another checkout's."""
+    beside = Path(sys.executable).with_name("sigillo")
+    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "sigillo"]
 
 
 @dataclass
