@@ -41,6 +41,7 @@ ADMIN_EXAMPLES = {
     "verify-backup": "sigillo admin verify-backup /backups/sigillo-2026-12-07.db --data-dir ./data",
     "rotate-key": 'SIGILLO_ENCRYPTION_KEY="$NEW_KEY,$OLD_KEY" sigillo admin rotate-key   '
     "(then --status)",
+    "verify": "sigillo admin verify --head 130:<mac>   (the head an earlier verify printed)",
     "audit": "sigillo admin audit export --since 2026-12-01 --org Acme --output audit.jsonl",
     "audit export": "sigillo admin audit export --since 2026-12-07T09:00:00Z > audit.jsonl",
 }
@@ -178,6 +179,20 @@ def _admin(commands: Any) -> None:
         "server has loaded it (they look every 10 s) [30]",
     )
     _database_options(rotate)
+    verify_log = tasks.add_parser(
+        "verify",
+        help="prove the event log was not edited: walk its tamper-evident chain",
+        **_examples("verify"),
+    )
+    verify_log.add_argument(
+        "--org", metavar="ORG", help="only this org's streams' own chains (its id or name)"
+    )
+    verify_log.add_argument(
+        "--head",
+        metavar="N:MAC",
+        help="a head an earlier verify printed: the log must still hold it",
+    )
+    _database_options(verify_log)
     audit = tasks.add_parser(
         "audit", help="the audit trail: export it as JSON lines", **_examples("audit")
     )

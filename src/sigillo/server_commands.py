@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.task == "audit":
             return _audit_export(settings, args)
+        if args.task == "verify":
+            return _verify_log(settings, args)
         return asyncio.run(_rebuild(settings, check_only=args.check))
     except (StartupError, StorageUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -160,6 +162,28 @@ def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
     if path is not None:
         print(f"wrote {count} events to {path} (mode 0600)", file=sys.stderr)
     return 0
+
+
+def _verify_log(settings: Settings, args: argparse.Namespace) -> int:
+    """0 when every link holds, 1 at the first broken link (said in words), 2 for a bad
+    --head or an unknown --org."""
+    from sigillo.log_check import describe, parse_head, verify
+
+    try:
+        head = None if args.head is None else parse_head(args.head)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(verify(settings, org=args.org, head=head))
+    except LookupError as error:  # an unknown --org
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if report.intact:
+        print("\n".join(describe(report)))
+        return 0
+    print(f"error: the log does not verify: {report.problem}", file=sys.stderr)
+    return 1
 
 
 def _password_from_stdin() -> str:

@@ -1,7 +1,7 @@
 """A separate process that appends to a Sigillo database until it is killed (or has done N).
 
     python -m tests.store.durability_writer URL ACKFILE [--count N] [--go PATH] [--seed S]
-                                            [--pause-ms MS]
+                                            [--pause-ms MS] [--chain-key HEX]
 
 The database must hold a project with environments already (created in its first 100
 events); the writer appends secret sets and deletes to those environments' streams, single
@@ -19,7 +19,8 @@ ACKFILE gets one JSON line per fact, flushed as it is written, so a SIGKILL lose
 With --go PATH the writer waits for that file to exist before its first append, so two
 writers can start appending at the same moment. With --pause-ms it rests up to that long
 between appends, as a server does between requests (SQLite's busy handler is not fair: a
-writer that never pauses can keep the lock for its whole run).
+writer that never pauses can keep the lock for its whole run). With --chain-key it seals
+its appends into the tamper-evident chain with that key, as a server does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from sigillo.crypto.chain import ChainKey
 from sigillo.domain.errors import ConcurrencyError
 from sigillo.domain.events import (
     Actor,
@@ -86,12 +88,20 @@ def _batch(
 
 
 async def run(
-    url: str, ackfile: Path, count: int | None, go: Path | None, seed: int, pause_ms: float
+    url: str,
+    ackfile: Path,
+    count: int | None,
+    go: Path | None,
+    seed: int,
+    pause_ms: float,
+    chain_key: str | None = None,
 ) -> None:
     rng = random.Random(seed)
     clock, ids = Clock(), UlidFactory()
     database = await open_database(url)
-    store = SqlEventStore(database)
+    store = SqlEventStore(
+        database, None if chain_key is None else ChainKey(bytes.fromhex(chain_key))
+    )
     environments = [
         e.event.environment_id
         for e in await store.read_all(0, 100)
@@ -132,9 +142,12 @@ def main() -> None:
     parser.add_argument("--go", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--pause-ms", type=float, default=0)
+    parser.add_argument("--chain-key", default=None)
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
-    asyncio.run(run(args.url, args.ackfile, args.count, args.go, seed, args.pause_ms))
+    asyncio.run(
+        run(args.url, args.ackfile, args.count, args.go, seed, args.pause_ms, args.chain_key)
+    )
 
 
 if __name__ == "__main__":

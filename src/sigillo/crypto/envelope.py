@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sigillo.crypto.aead import KEY_BYTES, associated_data, decrypt, secret_associated_data
+from sigillo.crypto.chain import derive_chain_key
 from sigillo.crypto.keyring import Keyring, key_id_of
 from sigillo.domain.data_keys import NEVER_SEALS, WrappedKey
 from sigillo.domain.errors import DecryptionError
@@ -38,6 +39,7 @@ class Envelope:
         self.primary_key_id = master.primary_key_id
         self.key_ids = master.key_ids
         self._data: dict[str, AESGCM] = {}
+        self._chain_keys: dict[str, bytes] = {}  # data key id -> its log chain key
         self._active: list[tuple[int, str]] = []  # (active_from, data key id), oldest first
 
     def __repr__(self) -> str:
@@ -89,9 +91,17 @@ class Envelope:
             if key_id_of(material) != key.key_id:
                 raise DecryptionError(f"data key {key.key_id} does not match its id")
             self._data[key.key_id] = AESGCM(material)
+            self._chain_keys[key.key_id] = derive_chain_key(material)
             self._active.append((key.active_from, key.key_id))
         self._active.sort()
         return unopened
+
+    def chain_key(self, data_key_id: str) -> bytes:
+        """The tamper-evident log's key, derived from a data key's material (crypto.chain)."""
+        key = self._chain_keys.get(data_key_id)
+        if key is None:
+            raise DecryptionError(f"data key {data_key_id} is not loaded: no log chain key")
+        return key
 
     def new_data_key(self, now: int, active_from: int) -> WrappedKey:
         """A new random data key, wrapped by the primary master key (not yet learned)."""

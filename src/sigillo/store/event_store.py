@@ -20,8 +20,9 @@ from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
 from sigillo.domain.projections.rows import Row
 from sigillo.domain.streams import environment_stream
+from sigillo.services.log_chain import Seals
 from sigillo.services.ports import Append, RebuildReport
-from sigillo.store import rows_sql
+from sigillo.store import log_chain, rows_sql
 from sigillo.store.database import Database, Transaction
 from sigillo.store.numbering import number
 from sigillo.store.projector import Projector
@@ -72,8 +73,9 @@ def stored_row(event: RecordedEvent) -> tuple[Any, ...]:
 
 
 class SqlEventStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, seals: Seals | None = None) -> None:
         self._db = database
+        self._seals = seals  # the tamper-evident chain's key (store.log_chain); None: unkeyed
 
     async def append(
         self, stream: str, expected_version: int | None, events: Sequence[NewEvent]
@@ -86,10 +88,17 @@ class SqlEventStore:
             return [[] for _ in appends]
         started = time.perf_counter()
         async with self._db.writing() as tx:
-            position, versions = await _heads(tx, sorted({a.stream for a in appends}))
+            streams = sorted({a.stream for a in appends})
+            position, versions, chain = await _heads(tx, streams, sealed=self._seals is not None)
             results = number(appends, position, versions)
             recorded = [event for events in results for event in events]
-            await tx.executemany(INSERT_EVENT, [stored_row(event) for event in recorded])
+            rows = [stored_row(event) for event in recorded]
+            if self._seals is None:
+                await log_chain.refuse_unkeyed(tx)
+                await tx.executemany(INSERT_EVENT, rows)
+            else:
+                sealed = await log_chain.seal(tx, self._seals, rows, streams, chain)
+                await tx.executemany(log_chain.INSERT_SEALED, sealed)
             projector = Projector(tx)
             for event in recorded:
                 await projector.project(event)
@@ -118,6 +127,31 @@ class SqlEventStore:
 
     async def event_position(self, event_id: str) -> int | None:
         rows = await self._db.fetch("SELECT position FROM events WHERE event_id = $1", event_id)
+        return int(rows[0][0]) if rows else None
+
+    async def read_stream_between(
+        self,
+        stream: str,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        sql = (
+            f"{SELECT_EVENTS} WHERE stream_id = $1 AND position > $2 AND position <= $3 "
+            "ORDER BY position LIMIT $4"
+        )
+        until = _NO_BOUND if until_position is None else until_position
+        rows = await self._db.fetch(sql, stream, after_position, until, limit or _NO_BOUND)
+        return [_recorded(r) for r in rows]
+
+    async def first_later(self, stream: str, after_position: int, time: int) -> int | None:
+        rows = await self._db.fetch(
+            "SELECT position FROM events WHERE stream_id = $1 AND position > $2 "
+            "AND occurred_at > $3 ORDER BY position LIMIT 1",
+            stream,
+            after_position,
+            time,
+        )
         return int(rows[0][0]) if rows else None
 
     async def read_streams_backward(
@@ -222,12 +256,19 @@ def _backward_sql(
     return " UNION ALL ".join(terms) + " ORDER BY position DESC LIMIT $2", args
 
 
-async def _heads(tx: Transaction, streams: Sequence[str]) -> tuple[int, dict[str, int]]:
-    """The log's last position and each stream's last version, in one statement."""
+async def _heads(
+    tx: Transaction, streams: Sequence[str], *, sealed: bool = False
+) -> tuple[int, dict[str, int], list[Any]]:
+    """The log's last position and each stream's last version, in one statement (and, to
+    seal the append, the chain's heads: store.log_chain.heads_sql)."""
     versions = ", ".join(
         f"(SELECT MAX(version) FROM events WHERE stream_id = ${i})"
         for i in range(1, len(streams) + 1)
     )
-    [row] = await tx.fetch(f"SELECT (SELECT MAX(position) FROM events), {versions}", *streams)
+    chain = log_chain.heads_sql(len(streams)) if sealed else ""
+    [row] = await tx.fetch(
+        f"SELECT (SELECT MAX(position) FROM events), {versions}{chain}", *streams
+    )
     position, *heads = row
-    return position or 0, {stream: head or 0 for stream, head in zip(streams, heads, strict=True)}
+    last = dict(zip(streams, heads[: len(streams)], strict=True))
+    return position or 0, {s: head or 0 for s, head in last.items()}, heads[len(streams) :]

@@ -28,8 +28,10 @@ from litestar.types import ControllerRouterHandler
 
 from sigillo.domain.errors import NotFound
 from sigillo.domain.projections.rows import EnvironmentRow
+from sigillo.domain.streams import environment_stream
 from sigillo.services.audit import ActorChoice, AuditEntry
 from sigillo.services.container import Services
+from sigillo.services.log_chain import ChainReport
 from sigillo.web.pages import is_htmx, redirect, render
 from sigillo.web.params import PathText
 from sigillo.web.project import ENV, ProjectPage, project_page, render_tab
@@ -105,6 +107,7 @@ class EventLog:
     rows: list[Row]
     next_before: int | None
     revealed: dict[int, str]
+    chain: ChainReport | None = None  # the environment's stream, verified (store.log_verify)
 
     def cell(self, row: Row) -> Cell:
         value = self.revealed.get(row.position)
@@ -200,9 +203,17 @@ async def _log(
         rows,
         next_before,
         revealed or {},
+        await _verified(services, environment),
     )
     status = problem.status if problem else 200
     return render_tab(request, page, "event_log", {"log": log}, status=status)
+
+
+async def _verified(services: Services, environment: EnvironmentRow) -> ChainReport | None:
+    """The environment's stream's own chain, walked now: every seal and version."""
+    if services.verify_streams is None:
+        return None
+    return await services.verify_streams([environment_stream(environment.id)])
 
 
 async def _environment(
