@@ -6,6 +6,7 @@ Each case is a frozen event log in its stored wire form and the read model it mu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -15,14 +16,23 @@ import msgspec
 import pytest
 
 from sigillo.domain.codec import decode_event, encode_event, subject_of
-from sigillo.domain.events import Actor, RecordedEvent
+from sigillo.domain.errors import NotFound
+from sigillo.domain.events import Actor, NewEvent, RecordedEvent
+from sigillo.domain.moments import parse_moment
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.history import history
 from sigillo.domain.projections.memory import MemoryTables
-from sigillo.domain.projections.rows import CurrentSecretRow, Row
+from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow, Row
+from sigillo.services.time_travel import SPACING, TimeTravel
+from sigillo.store.memory import MemoryEventStore
+from sigillo.store.snapshots import MemorySnapshots
 
 CORPUS = Path(__file__).resolve().parents[2] / "projections"
-READ_MODELS = ("access", "catalog", "current_secrets", "history", "key_usage", "org_projects")
+READ_MODELS = (
+    *("access", "catalog", "current_secrets", "history", "key_usage", "org_projects"),
+    "past_secrets",
+)
+FOLDS = ("history", "past_secrets")  # cases of a fold, not of the read models' tables
 COLUMNS = [
     "position",
     "stream_id",
@@ -117,7 +127,7 @@ def _with_later_columns(table: type[Row], rows: list[dict[str, Any]]) -> list[di
     return [{**later, **row} for row in rows]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.parent.name != "history"], ids=_case_id)
+@pytest.mark.parametrize("case", [c for c in CASES if c.parent.name not in FOLDS], ids=_case_id)
 def test_replaying_gives_the_expected_read_models(case: Path) -> None:
     tables = MemoryTables.replay(_events(case))
     expected = _expected(case)
@@ -144,3 +154,56 @@ def test_history_gives_the_expected_entries(case: Path) -> None:
     assert set(expected) == {"name", "entries"}
     entries = history(_events(case), expected["name"])
     assert msgspec.to_builtins(entries) == expected["entries"]
+
+
+async def _time_travel_through(case: Path, spacing: int) -> list[dict[str, Any]]:
+    """Every moment of a past_secrets case read through services.time_travel over the
+    in-memory store holding the case's log (snapshots every `spacing` versions, or none),
+    each as the case writes it: version and live rows (value: the placeholder's text), or
+    the error."""
+    store = MemoryEventStore()
+    for event in _events(case):  # one append each: the same positions and versions
+        new = NewEvent(event.event_id, event.occurred_at, event.actor, event.event)
+        [recorded] = await store.append(event.stream, event.version - 1, [new])
+        assert recorded == event
+    snapshots = MemorySnapshots() if spacing else None
+    travel = TimeTravel(store, snapshots, spacing=spacing or SPACING, batch=3)
+    answers: list[dict[str, Any]] = []
+    for moment in _expected(case)["moments"]:
+        environment = await store.get(EnvironmentRow, (moment["environment"],))
+        assert environment is not None
+        answer: dict[str, Any] = {"environment": moment["environment"], "at": moment["at"]}
+        answer["why"] = moment["why"]
+        try:
+            past = await travel.at(environment, parse_moment(moment["at"]))
+        except NotFound as error:
+            answer["error"] = str(error)
+        else:
+            answer["version"] = past.version
+            answer["live"] = [
+                {
+                    "name": row.name,
+                    "value": row.ciphertext.decode().removeprefix("placeholder-ciphertext:"),
+                    "secret_id": row.secret_id,
+                    "created_at": row.created_at,
+                    "updated_at": row.updated_at,
+                    "live_since": row.live_since,
+                    "kind": row.kind,
+                }
+                for row in past.live()
+            ]
+        answers.append(answer)
+    return answers
+
+
+PAST_CASES = [case for case in CASES if case.parent.name == "past_secrets"]
+
+
+@pytest.mark.parametrize("spacing", [0, 1, 2, 5])
+@pytest.mark.parametrize("case", PAST_CASES, ids=_case_id)
+def test_reads_of_the_past_give_the_expected_rows_at_each_moment(case: Path, spacing: int) -> None:
+    """past_secrets cases: `{"moments": [...]}`, each an environment, a moment as `at=`
+    takes it, and the `version` of the environment's stream and the `live` rows then, or
+    the `error` (projections/README.md). Without snapshots and with several spacings."""
+    expected = _expected(case)["moments"]
+    assert asyncio.run(_time_travel_through(case, spacing)) == expected

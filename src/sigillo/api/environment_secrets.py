@@ -14,7 +14,13 @@ from litestar.types import ControllerRouterHandler
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
 from sigillo.api.secret_bodies import SecretList, SecretSet, SecretsSet, SetSecret, SetSecrets
-from sigillo.api.secrets import download_from, list_secrets_of, set_secret_in, set_secrets_in
+from sigillo.api.secrets import (
+    At,
+    download_from,
+    list_secrets_of,
+    set_secret_in,
+    set_secrets_in,
+)
 from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
 
@@ -39,8 +45,9 @@ class EnvironmentSecretsController(Controller):
         environment_id: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
+        at: At = None,
     ) -> SecretList:
-        return await list_secrets_of(services, principal, None, environment_id)
+        return await list_secrets_of(services, principal, None, environment_id, at)
 
     @post(
         "/", operation_id="setEnvironmentSecret", summary="Set one secret, by id", status_code=200
@@ -77,9 +84,10 @@ class EnvironmentSecretsController(Controller):
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         format: Format = "json",
+        at: At = None,
     ) -> Response[bytes]:
-        """As `downloadSecrets`: records one `download` read first."""
-        return await download_from(services, principal, None, environment_id, format)
+        """As `downloadSecrets`: records one `download` read first (`at`: as it was then)."""
+        return await download_from(services, principal, None, environment_id, format, at)
 
 
 ROUTES: list[ControllerRouterHandler] = [EnvironmentSecretsController]

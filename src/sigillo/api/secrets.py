@@ -49,12 +49,13 @@ from sigillo.api.secret_bodies import (
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
 from sigillo.domain.events import SecretKindChanged
 from sigillo.domain.formats import DOWNLOAD_FORMATS, WITH_KINDS, render, render_with_kinds
+from sigillo.domain.moments import Moment, parse_moment
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
 from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
 
-__all__ = ["ROUTES", "SecretsController"]
+__all__ = ["ROUTES", "At", "SecretsController", "moment_of"]
 
 NOT_FOUND = "not found"
 ENV_NOT_FOUND = "environment not found"
@@ -62,6 +63,27 @@ NO_ACCESS = "token does not have access to this environment"
 OTHER_ENVIRONMENT = "token is scoped to a different environment"
 READ_ONLY = "token is read-only"
 NO_STORE = {"Cache-Control": "no-store"}
+
+# A read of the past (issue 17): the list, a get and a download as they were at a moment.
+At = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=64,
+        description=(
+            "Read the environment as it was at this moment: an RFC 3339 time with its offset "
+            "(`2026-12-07T09:30:00Z`) or an event id (the event and those before it); at most "
+            "64 characters. 422 when it is neither; 404 `environment: it did not exist yet "
+            "at …` before the environment was created; 404 for an unknown event id. A read "
+            "of values records the moment (`at`) in its audit event."
+        ),
+    ),
+]
+
+
+def moment_of(at: str | None) -> Moment | None:
+    """The `at` query parameter as a moment (None: now); InvalidInput (422) otherwise."""
+    return None if at is None else parse_moment(at, "at")
 
 
 async def environment_for(
@@ -118,16 +140,23 @@ async def _delete(
 
 
 async def list_secrets_of(
-    services: Services, principal: Principal, project_id: str | None, ref: str
+    services: Services,
+    principal: Principal,
+    project_id: str | None,
+    ref: str,
+    at: str | None = None,
 ) -> SecretList:
+    moment = moment_of(at)
     environment = await environment_for(services, principal, project_id, ref, write=False)
-    rows = await services.secrets.current(environment.id)
+    if moment is None:
+        rows = await services.secrets.current(environment.id)
+        all_names = await services.secrets.all_names(environment.project_id)
+    else:
+        past = await services.secrets.at(environment, moment)
+        rows = past.live()
+        all_names = await services.secrets.all_names_at(environment.project_id, moment, past)
     empty = services.secrets.empty_names(rows)
-    return SecretList(
-        environment.id,
-        [_item(row, empty) for row in rows],
-        await services.secrets.all_names(environment.project_id),
-    )
+    return SecretList(environment.id, [_item(row, empty) for row in rows], all_names)
 
 
 async def set_secret_in(
@@ -151,15 +180,27 @@ async def set_secrets_in(
 
 
 async def download_from(
-    services: Services, principal: Principal, project_id: str | None, ref: str, format: str
+    services: Services,
+    principal: Principal,
+    project_id: str | None,
+    ref: str,
+    format: str,
+    at: str | None = None,
 ) -> Response[bytes]:
     if format not in DOWNLOAD_FORMATS:
         raise InvalidInput("format", "must be one of " + ", ".join(DOWNLOAD_FORMATS))
+    moment = moment_of(at)
     environment = await environment_for(services, principal, project_id, ref, write=False)
+    past = None if moment is None else await services.secrets.at(environment, moment)
     if format == "dotnet-json":
-        names = await services.secrets.current(environment.id)
+        names = past.live() if past else await services.secrets.current(environment.id)
         render(format, [(row.name, "") for row in names])
-    revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
+    if moment is not None and past is not None:
+        revealed = await services.secrets.reveal_past(
+            past, moment, None, principal.actor, "download"
+        )
+    else:
+        revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
     if format == WITH_KINDS:
         rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
     else:
@@ -182,10 +223,12 @@ class SecretsController(Controller):
         environment_id: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
+        at: At = None,
     ) -> SecretList:
         """Live secrets in replay order, without values, and `allNames`: the sorted names
-        live anywhere in the environment's own project. Records no read."""
-        return await list_secrets_of(services, principal, project_id, environment_id)
+        live anywhere in the environment's own project. Records no read. With `at`, all of
+        it as it was then."""
+        return await list_secrets_of(services, principal, project_id, environment_id, at)
 
     @post(
         "/",
@@ -230,6 +273,7 @@ class SecretsController(Controller):
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         format: Annotated[str, QueryParameter()] = "json",
+        at: At = None,
     ) -> Response[bytes]:
         """`format` is one of json (default), env, env-no-quotes, xargs, yaml, docker,
         dotnet-json, shell, json-kinds (else 422); json-kinds is Sigillo's, what `sigillo run`
@@ -237,7 +281,7 @@ class SecretsController(Controller):
         [D16]. A format that cannot
         render these names (a dotnet-json conflict, 400) is refused before anything is
         decrypted or recorded: the conflict depends on the names alone."""
-        return await download_from(services, principal, project_id, environment_id, format)
+        return await download_from(services, principal, project_id, environment_id, format, at)
 
     @get(
         "/{name:str}",
@@ -252,16 +296,25 @@ class SecretsController(Controller):
         name: PathId,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
+        at: At = None,
     ) -> Response[SecretRead]:
-        """The live value, or 404 `not found`; records a `get` read [D16] first."""
+        """The live value, or 404 `not found`; records a `get` read [D16] first. With
+        `at`, the value live then (404 `not found` if the name was not live then)."""
         checked = secret_name(name)
+        moment = moment_of(at)
         environment = await environment_for(
             services, principal, project_id, environment_id, write=False
         )
+        past = None if moment is None else await services.secrets.at(environment, moment)
         try:
-            [(row, value)] = await services.secrets.reveal(
-                environment.id, [checked], principal.actor, "get"
-            )
+            if moment is not None and past is not None:
+                [(row, value)] = await services.secrets.reveal_past(
+                    past, moment, [checked], principal.actor, "get"
+                )
+            else:
+                [(row, value)] = await services.secrets.reveal(
+                    environment.id, [checked], principal.actor, "get"
+                )
         except NotFound:
             raise NotFoundException(NOT_FOUND) from None
         body = SecretRead(

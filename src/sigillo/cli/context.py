@@ -81,6 +81,11 @@ class Context:
     def environments(self) -> list[str]:
         """The target environments of a write (behaviour.md 11.7): every `--env`, then every
         `-c`, first occurrence kept; the resolved one when neither is given."""
+        if getattr(self.args, "at", None) is not None:  # `secrets --at T set …` (issue 17)
+            raise CliError(
+                "--at reads the past; a write always changes the present",
+                "  leave --at out (to bring values back: sigillo secrets rollback --to …)",
+            )
         given = list(dict.fromkeys(getattr(self.args, "environments", None) or []))
         if not given:
             return [self.environment()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -14,6 +14,9 @@ __all__ = ["Moment", "parse_moment"]
 _EVENT_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
 _RULE = "must be an RFC 3339 time (2026-12-07T09:30:00Z) or an event id"
 _MAX_TEXT = 64
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 class Moment(msgspec.Struct, frozen=True):
@@ -26,8 +29,7 @@ class Moment(msgspec.Struct, frozen=True):
     def __str__(self) -> str:
         if self.event_id is not None:
             return self.event_id
-        seconds = (self.time or 0) / 1000
-        stamp = datetime.fromtimestamp(seconds, tz=UTC)
+        stamp = _EPOCH + (self.time or 0) * _MS  # exact: no float on the way
         return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -45,4 +47,6 @@ def parse_moment(text: str, field: str = "at") -> Moment:
         raise InvalidInput(field, _RULE) from None
     if when.tzinfo is None or "T" not in given.upper():
         raise InvalidInput(field, _RULE)
-    return Moment(time=int(when.timestamp() * 1000))
+    if not _EPOCH <= when <= _LATEST:  # compared in UTC; nothing in the log is older
+        raise InvalidInput(field, "must be a time between 1970 and 9999 (UTC)")
+    return Moment(time=(when - _EPOCH) // _MS)  # whole ms, exactly (a float loses some)

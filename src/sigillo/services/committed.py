@@ -121,6 +121,18 @@ class AnnouncingStore:
     async def event_position(self, event_id: str) -> int | None:
         return await self._store.event_position(event_id)
 
+    async def read_stream_between(
+        self,
+        stream: str,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        return await self._store.read_stream_between(stream, after_position, until_position, limit)
+
+    async def first_later(self, stream: str, after_position: int, time: int) -> int | None:
+        return await self._store.first_later(stream, after_position, time)
+
     async def read_streams_backward(
         self,
         streams: Collection[str],

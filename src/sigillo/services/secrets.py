@@ -21,13 +21,16 @@ from sigillo.domain.events import (
     SecretKind,
     SecretsRead,
 )
+from sigillo.domain.moments import Moment
 from sigillo.domain.projections.history import HistoryEntry, history
+from sigillo.domain.projections.past_secrets import PastSecrets
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.group_commit import GroupCommit
 from sigillo.services.ports import Append, Cipher, EventStore
 from sigillo.services.recent_rows import RecentRows
+from sigillo.services.time_travel import NotYet, TimeTravel
 from sigillo.services.writing import ATTEMPTS, Writer
 
 __all__ = ["Comparison", "ReadHow", "SecretsService"]
@@ -60,10 +63,17 @@ def _kinds(kinds: Mapping[str, str] | None) -> dict[str, SecretKind]:
 
 
 class SecretsService:
-    def __init__(self, store: EventStore, cipher: Cipher, writer: Writer) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        cipher: Cipher,
+        writer: Writer,
+        time_travel: TimeTravel | None = None,
+    ) -> None:
         self._store, self._cipher, self._writer = store, cipher, writer
         self._reads = GroupCommit(writer)
         self._recent = RecentRows(store)
+        self._time_travel = time_travel or TimeTravel(store)  # without snapshots: replays
 
     async def set(
         self,
@@ -177,6 +187,56 @@ class SecretsService:
             row.name: plaintext
             for row, plaintext in await self.reveal(environment_id, None, actor, how)
         }
+
+    # --- reads of the past (`at`: an RFC 3339 time or an event id; services.time_travel)
+
+    async def at(self, environment: EnvironmentRow, moment: Moment) -> PastSecrets:
+        """The environment's live rows at `moment`, values sealed, no read recorded (a
+        listing). NotFound when it did not exist yet then (NotYet), or no event has the id."""
+        return await self._time_travel.at(environment, moment)
+
+    async def all_names_at(
+        self, project_id: str, moment: Moment, known: PastSecrets | None = None
+    ) -> list[str]:
+        """`all_names` at `moment`, over the project's environments that existed then (and
+        still do); `known` is one of them already folded at that moment."""
+        names: set[str] = set()
+        for environment in await self._store.select(EnvironmentRow, "project_id", project_id):
+            if known is not None and known.environment_id == environment.id:
+                past = known
+            else:
+                try:
+                    past = await self._time_travel.at(environment, moment)
+                except NotYet:
+                    continue
+            names.update(row.name for row in past.rows)
+        return sorted(names)
+
+    async def reveal_past(
+        self,
+        past: PastSecrets,
+        moment: Moment,
+        names: Sequence[str] | None,
+        actor: Actor,
+        how: ReadHow,
+    ) -> list[tuple[CurrentSecretRow, str]]:
+        """`reveal` of the rows live at `moment` (`past`, from `at`): the read is recorded
+        first, naming the moment (`at`); a read of every row names the version read (the
+        moment's last event of the stream) and how many, a read of some names lists them.
+        NotFound when a name was not live then."""
+        rows, at = past.live(), str(moment)
+        if names is None:
+            read = SecretsRead(
+                past.environment_id, [], how, version=past.version, count=len(rows), at=at
+            )
+        else:
+            wanted = {secret_name(name) for name in names}
+            rows = [row for row in rows if row.name in wanted]
+            if len(rows) < len(wanted):
+                raise NotFound("secret")
+            read = SecretsRead(past.environment_id, [row.name for row in rows], how, at=at)
+        await self._reads.append(reads_stream(past.environment_id), [read], actor)
+        return [(row, self.open(row)) for row in rows]
 
     async def reveal_each(
         self, environment_id: str, names: Iterable[str] | None, actor: Actor, how: ReadHow
