@@ -30,6 +30,7 @@ from sigillo.api.ratelimit import RateLimits, rate_limited
 from sigillo.api.routes import DEPENDENCIES, ROUTES
 from sigillo.audit_sink import open_audit_sink
 from sigillo.crypto import tokens
+from sigillo.crypto.chain import chain_of
 from sigillo.crypto.credentials import Argon2Passwords, TokenCredentials
 from sigillo.crypto.envelope import Envelope
 from sigillo.crypto.keys import KeySources
@@ -43,12 +44,16 @@ from sigillo.services.catalog import CatalogService
 from sigillo.services.container import Services
 from sigillo.services.data_keys import REFRESH_EVERY, open_data_keys, refresh_data_keys
 from sigillo.services.device import DeviceService
+from sigillo.services.diff import DiffService
 from sigillo.services.hashing import stop_workers
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import open_keys
 from sigillo.services.past_values import PastValues
+from sigillo.services.rollback import RollbackService
+from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
+from sigillo.services.time_travel import TimeTravel
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.accounts import SqlAccountStore
@@ -57,7 +62,10 @@ from sigillo.store.database import open_database, wait_for_database
 from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
+from sigillo.store.log_chain import begin_chain
+from sigillo.store.log_verify import verify_streams
 from sigillo.store.migrate import migrate
+from sigillo.store.snapshots import SqlSnapshots
 from sigillo.web.api_docs import ApiDocsPage
 from sigillo.web.routes import WEB_ROUTES, template_config
 
@@ -83,11 +91,14 @@ async def open_services(settings: Settings) -> Services:
         # Values are sealed with data keys wrapped by the master key (services.data_keys).
         data_keys = SqlDataKeys(database)
         await open_data_keys(data_keys, registry, cipher, clock.now(), resume=True)
+        # The tamper-evident log (store.log_chain): its key, and where the chain starts.
+        seals = chain_of(await data_keys.wrapped_keys(), cipher.chain_key)
+        await begin_chain(database, seals)
         sink = open_audit_sink(settings.audit_sink)  # every committed event, as a JSON line
     except BaseException:
         await database.close()
         raise
-    store = SqlEventStore(database)
+    store = SqlEventStore(database, seals)
     writer = Writer(store, clock, ids, sink)
 
     async def close() -> None:
@@ -97,6 +108,7 @@ async def open_services(settings: Settings) -> Services:
             if sink is not None:
                 sink.close()
 
+    past = TimeTravel(store, SqlSnapshots(database))  # one memory of the snapshots kept
     services = Services(
         store=store,
         accounts=AccountService(
@@ -104,9 +116,12 @@ async def open_services(settings: Settings) -> Services:
         ),
         access=AccessService(store, writer, TokenCredentials()),
         catalog=CatalogService(store, writer),
-        secrets=SecretsService(store, cipher, writer),
+        secrets=SecretsService(store, cipher, writer, past),
         audit=AuditService(store),
         past_values=PastValues(store, cipher, writer),
+        history=SecretHistoryService(store, cipher, writer),
+        diff=DiffService(store, cipher, writer, past),
+        rollback=RollbackService(store, cipher, writer, past),
         health=HealthService(database),
         device=DeviceService(
             SqlDeviceCodeStore(database),
@@ -119,6 +134,7 @@ async def open_services(settings: Settings) -> Services:
         ),
         refresh_keys=lambda: refresh_data_keys(data_keys, cipher),
         close=close,
+        verify_streams=lambda streams: verify_streams(database, seals, streams, newest=10_000),
     )
     await services.access.revoke_admin_links()  # an upgrade step: links admit members only
     return services

@@ -95,6 +95,10 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("GET", SECRETS + "/{name}"): ("read", None),
     ("DELETE", SECRETS + "/{name}"): ("write", None),
     ("PATCH", ENV + "/secret-kinds"): ("write", {"kinds": {"EXISTING": "plain"}}),
+    ("GET", SECRETS + "/{name}/history"): ("read", None),
+    ("GET", SECRETS + "/download/history"): ("read", None),
+    ("GET", ENV + "/diff"): ("read", None),
+    ("POST", ENV + "/rollback"): ("write", {"to": "2999-01-01T00:00:00Z"}),
     # The seed README's routes: the environment by id alone (an outsider gets 404).
     ("GET", BY_ID): ("read", None),
     ("POST", BY_ID): ("write", {"name": "NEW", "value": "v"}),

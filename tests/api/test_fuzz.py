@@ -34,6 +34,25 @@ include-operation-id = "createToken"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
 ]
+
+# A moment (a diff's `from_at`/`to_at`, a rollback's `to`) is an RFC 3339 time or an event
+# id: no pattern can say which dates exist. A rollback's `names` are secret names: else 422.
+[[operations]]
+include-operation-id = ["diffSecrets", "rollbackSecrets"]
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
+]
+
+# The same moment as `at=` of a list, a get or a download (issue 17): 422 when it is no
+# date that exists (2026-02-30T…), whatever the pattern of its characters.
+[[operations]]
+include-operation-id = [
+    "listSecrets", "getSecret", "downloadSecrets", "listEnvironmentSecrets",
+    "downloadEnvironmentSecrets",
+]
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
+]
 """
 
 

@@ -81,14 +81,14 @@ def test_bash_completes_commands(sigillo: Sigillo) -> None:
 
 def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
     assert bash_complete(sigillo, "secrets ") == [
-        "get", "set", "mark", "delete", "download", "upload",
+        "get", "set", "mark", "delete", "download", "upload", "history", "diff", "rollback",
     ]  # fmt: skip
     # `-c dev` takes a value: `dev` is not mistaken for an action
     assert bash_complete(sigillo, "secrets -c dev g") == ["get"]
-    assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download"]
+    assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download", "diff"]
     assert bash_complete(sigillo, "admin ") == [
         "migrate", "rebuild-projections", "create-user", "sign-in-failures", "backup",
-        "verify-backup", "rotate-key", "audit",
+        "verify-backup", "rotate-key", "verify", "audit",
     ]  # fmt: skip
     assert bash_complete(sigillo, "admin audit ") == ["export"]
     assert {"--since", "--org", "--output", "--database-url"} <= set(

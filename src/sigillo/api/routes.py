@@ -20,6 +20,7 @@ from sigillo.api import (
     tokens,
 )
 from sigillo.api.audit import ROUTES as AUDIT_ROUTES
+from sigillo.api.history import ROUTES as HISTORY_ROUTES
 from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
 from sigillo.api.members import ROUTES as MEMBER_ROUTES
 from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
@@ -42,6 +43,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *environments.ROUTES,
     *secrets.ROUTES,
     *environment_secrets.ROUTES,
+    *HISTORY_ROUTES,
     *tokens.ROUTES,
     *AUDIT_ROUTES,
     *device.ROUTES,

@@ -28,6 +28,7 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "json": False,
     "force": False,
     "raw": False,
+    "at": None,
 }
 
 FORMATS = (
@@ -158,6 +159,16 @@ def _environment(command: argparse.ArgumentParser, *, many: bool = False) -> Non
     )
 
 
+def _at(command: argparse.ArgumentParser) -> None:
+    """`--at`: read the environment as it was at a moment (issue 17)."""
+    command.add_argument(
+        "--at",
+        metavar="TIME|EVENT_ID",
+        default=_UNSET,
+        help="as it was then: an RFC 3339 time (2026-12-07T09:30:00Z) or an event id",
+    )
+
+
 def _json(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--json", action="store_true", default=_UNSET, help="print the server's JSON answer"
@@ -222,9 +233,11 @@ def _run(commands: Any) -> None:
         "sigillo run --command 'psql \"$DATABASE_URL\"'",
         "sigillo run --mount .env -- docker compose up",
         "sigillo run --mount config.json --mount-format json -- next dev",
+        "sigillo run --at 2026-12-07T09:30:00Z -- ./deploy.sh     (the secrets of then)",
     )
     _project(run)
     _environment(run)
+    _at(run)
     run.add_argument(
         "--command", dest="shell_command", metavar="STRING", help="run STRING with the shell"
     )
@@ -270,9 +283,11 @@ def _secrets(commands: Any) -> None:
         "sigillo secrets set STRIPE_SECRET_KEY -c prod",
         "sigillo secrets mark PORT LOG_LEVEL --plain",
         "sigillo secrets download --format env > .env",
+        "sigillo secrets --at 2026-12-07T09:30:00Z                (as they were then)",
     )
     _project(secrets)
     _environment(secrets)
+    _at(secrets)
     _json(secrets)
     actions = secrets.add_subparsers(dest="action", metavar="ACTION")
 
@@ -287,6 +302,7 @@ def _secrets(commands: Any) -> None:
     get.add_argument("name")
     _project(get)
     _environment(get)
+    _at(get)
     get.add_argument("--raw", action="store_true", default=_UNSET, help="print the value alone")
     get.add_argument(
         "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
@@ -347,12 +363,14 @@ def _secrets(commands: Any) -> None:
         "sigillo secrets download --format env > .env",
         "sigillo secrets download --format json -c prod | jq .",
         "sigillo secrets download --format xargs | xargs -0 -n2 sh -c '...' sh",
+        "sigillo secrets download --format env --at 01JEX7Q7W4T2R3N8M9P0A1B2C3 > then.env",
     )
     download.add_argument(
         "--format", default="yaml", metavar="FORMAT", help=f"{', '.join(FORMATS)} [yaml]"
     )
     _project(download)
     _environment(download)
+    _at(download)
     download.add_argument(
         "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
     )
@@ -384,6 +402,67 @@ def _secrets(commands: Any) -> None:
     _project(upload)
     _environment(upload)
     _json(upload)
+    _past_actions(actions)
+
+
+def _past_actions(actions: Any) -> None:
+    """`secrets history`, `diff` and `rollback` (issue 17): the log read, and undone."""
+    moment = "an RFC 3339 time (2026-12-07T09:30:00Z) or an event id"
+    history = _command(
+        actions,
+        "history",
+        "history:history",
+        "show every change of a secret: who, when, set, delete or kind",
+        "sigillo secrets history DATABASE_URL -c prod",
+        "sigillo secrets history DATABASE_URL --show-values     (recorded as a read)",
+    )
+    history.add_argument("name")
+    history.add_argument(
+        "--show-values", action="store_true", help="print the past values too (audited)"
+    )
+    history.add_argument(
+        "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
+    )
+    _project(history)
+    _environment(history)
+    _json(history)
+    diff = _command(
+        actions,
+        "diff",
+        "history:diff",
+        "compare two environments, or one environment at two moments",
+        "sigillo secrets diff -c dev -c prod",
+        "sigillo secrets diff -c prod --at 2026-12-01T00:00:00Z          (then against now)",
+        "sigillo secrets diff -c prod --at 01JEX7Q7W4T2R3N8M9P0A1B2C3 --at 2026-12-07T09:30:00Z",
+    )
+    diff.add_argument(
+        "--at",
+        dest="moments",
+        action="append",
+        metavar="TIME|EVENT_ID",
+        help=f"the first side's moment, then the second's [now]: {moment}",
+    )
+    diff.add_argument("--show-values", action="store_true", help="print the values too (audited)")
+    diff.add_argument(
+        "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
+    )
+    _project(diff)
+    _environment(diff, many=True)
+    _json(diff)
+    rollback = _command(
+        actions,
+        "rollback",
+        "history:rollback",
+        "bring secrets back to a moment, by appending (history is kept)",
+        "sigillo secrets rollback --to 2026-12-07T09:30:00Z -c prod",
+        "sigillo secrets rollback --to 01JEX7Q7W4T2R3N8M9P0A1B2C3 DATABASE_URL API_KEY --yes",
+    )
+    rollback.add_argument("names", nargs="*", metavar="NAME", help="only these [every secret]")
+    rollback.add_argument("--to", required=True, metavar="TIME|EVENT_ID", help=moment)
+    rollback.add_argument("-y", "--yes", action="store_true", help="write without asking")
+    _project(rollback)
+    _environment(rollback)
+    _json(rollback)
 
 
 def _kind(parser: Any, plain_help: str, *, required: bool = False) -> None:

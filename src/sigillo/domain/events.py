@@ -91,8 +91,10 @@ class SecretKindChanged(_Event, tag="secret.kind_changed", frozen=True):
 
 
 class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
-    """Plaintext left the server [D16]: which names, how (get, download, reveal, run, or
-    compare: the import preview told changed from unchanged values without showing them).
+    """Plaintext left the server [D16]: which names, how (get, download, reveal, run,
+    compare: the import preview told changed from unchanged values without showing them,
+    history: past values of one secret, `versions` naming which, or diff: the values of two
+    environments or moments compared or shown).
     Appended before the values are returned, so a read that is not recorded does not
     happen. Kept on the environment's own `reads:` stream, out of its secrets' versions.
 
@@ -104,9 +106,13 @@ class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
 
     environment_id: str
     names: list[str]
-    how: Literal["get", "download", "reveal", "run", "compare"]
+    how: Literal["get", "download", "reveal", "run", "compare", "history", "diff"]
     version: int | None = None
     count: int | None = None
+    # how "history": the versions of the environment's secrets stream whose values were read
+    versions: list[int] | None = None
+    # a read of the past (`at=`): the moment read, as normalised (domain.moments.Moment)
+    at: str | None = None
 
     @property
     def whole(self) -> bool:

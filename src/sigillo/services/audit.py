@@ -107,11 +107,13 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     project_id: str | None = None
     environment_id: str | None = None
     names: list[str] | None = None  # secret.set / .deleted / .kind_changed, secrets.read
-    how: str | None = None  # secrets.read: get, download, reveal, run or compare
+    how: str | None = None  # secrets.read: get, download, reveal, run, compare, history or diff
+    versions: list[int] | None = None  # secrets.read how history: the versions read
     # secrets.read of a whole environment (no names): the version of the environment's
     # secrets it read, and how many secrets were live at that version
     secrets_version: int | None = None
     count: int | None = None
+    as_of: str | None = None  # secrets.read of the past (`at=`): the moment read
     kind: str | None = None  # secret.kind_changed: the kind now, secret or plain [D18]
     previous_kind: str | None = None  # secret.kind_changed: the kind before
     name: str | None = None  # the new name of an org, project or environment; a token's name
@@ -457,9 +459,16 @@ async def _details(event: Event, names: _Names, memberships: dict[str, str]) -> 
     if isinstance(event, SecretKindChanged):
         return {"names": [event.name], "kind": event.kind, "previous_kind": event.previous}
     if isinstance(event, SecretsRead):
+        past = {"as_of": event.at} if event.at is not None else {}
         if event.whole:  # every secret live at that version, not listed
-            return {"how": event.how, "secrets_version": event.version, "count": event.count}
-        return {"names": list(event.names), "how": event.how}
+            return {
+                "how": event.how,
+                "secrets_version": event.version,
+                "count": event.count,
+                **past,
+            }
+        versions = {"versions": list(event.versions)} if event.versions is not None else {}
+        return {"names": list(event.names), "how": event.how, **versions, **past}
     if isinstance(event, OrgCreated | ProjectRenamed):
         return {"name": event.name}
     if isinstance(event, ProjectCreated):

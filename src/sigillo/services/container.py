@@ -10,9 +10,13 @@ from sigillo.services.accounts import AccountService
 from sigillo.services.audit import AuditService
 from sigillo.services.catalog import CatalogService
 from sigillo.services.device import DeviceService
+from sigillo.services.diff import DiffService
 from sigillo.services.health import HealthService
+from sigillo.services.log_chain import ChainReport
 from sigillo.services.past_values import PastValues
 from sigillo.services.ports import EventStore
+from sigillo.services.rollback import RollbackService
+from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
 
 __all__ = ["Services"]
@@ -27,7 +31,12 @@ class Services:
     secrets: SecretsService
     audit: AuditService
     past_values: PastValues  # the event log's reveals of historical values
+    history: SecretHistoryService  # one secret's changes (issue 17)
+    diff: DiffService  # two environments, or two moments, compared
+    rollback: RollbackService  # back to a moment, by appending
     health: HealthService
     device: DeviceService
     refresh_keys: Callable[[], Awaitable[None]]  # load data keys made by other servers
     close: Callable[[], Awaitable[None]]
+    # the tamper-evident chain of some streams (store.log_verify); None: not chained here
+    verify_streams: Callable[[list[str]], Awaitable[ChainReport]] | None = None

@@ -10,6 +10,7 @@ import msgspec
 from sigillo.domain.data_keys import KeyRotation, WrappedKey
 from sigillo.domain.device import DeviceCode, Transition
 from sigillo.domain.events import NewEvent, RecordedEvent, SealedValue
+from sigillo.domain.projections.past_secrets import PastSecrets
 from sigillo.domain.projections.rows import Row
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "SessionRecord",
     "SignInAttempt",
     "SignInLog",
+    "Snapshot",
+    "SnapshotStore",
 ]
 
 
@@ -84,6 +87,24 @@ class EventStore(Protocol):
         """The log position of the event with this id; None when there is none."""
         ...
 
+    async def read_stream_between(
+        self,
+        stream: str,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The events of `stream` at log positions above `after_position` (and at most
+        `until_position` when given), in order, at most `limit`: one range of the (stream,
+        position) index, however long the stream (reads of the past, services.time_travel)."""
+        ...
+
+    async def first_later(self, stream: str, after_position: int, time: int) -> int | None:
+        """The log position of the first event of `stream` above `after_position` that
+        occurred after `time` (ms); None when there is none. One forward range of the
+        (stream, position) index, from `after_position` to that event."""
+        ...
+
     async def read_streams_backward(
         self,
         streams: Collection[str],
@@ -105,6 +126,30 @@ class EventStore(Protocol):
         ...
 
     async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport: ...
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    """An environment's fold at a version of its stream (services.time_travel), and the
+    latest time of any event folded into it: it is the environment at every moment from
+    that time (or from its position) until the stream's next event."""
+
+    past: PastSecrets
+    latest: int
+
+
+class SnapshotStore(Protocol):
+    """Kept folds of environments' streams: a cache of the log, rebuildable and safe to lose."""
+
+    async def nearest(
+        self, environment_id: str, *, position: int | None = None, time: int | None = None
+    ) -> Snapshot | None:
+        """The kept snapshot of the highest version at or below log `position`, or (given
+        `time`) of the highest version whose `latest` is at or before `time`; None if none."""
+        ...
+
+    async def keep(self, snapshots: Sequence[Snapshot]) -> None:
+        """Store these; one already stored (same environment and version) stays as it is."""
+        ...
 
 
 class AuditSink(Protocol):

@@ -7,8 +7,9 @@ import copy
 from collections.abc import Collection, Sequence
 from typing import TypeVar
 
+from sigillo.domain.codec import subject_of
 from sigillo.domain.errors import Conflict
-from sigillo.domain.events import NewEvent, RecordedEvent, SecretDeleted, SecretSet
+from sigillo.domain.events import NewEvent, RecordedEvent
 from sigillo.domain.projections import TABLES
 from sigillo.domain.projections.memory import MemoryTables
 from sigillo.domain.projections.rows import Row
@@ -65,12 +66,31 @@ class MemoryEventStore:
         return [
             e
             for e in await self.read_stream(environment_stream(environment_id))
-            if isinstance(e.event, SecretSet | SecretDeleted) and e.event.name == name
+            if subject_of(e.event) == name  # as the SQL store: its kind changes too
         ]
 
     async def event_position(self, event_id: str) -> int | None:
         found = [e.position for e in self._events if e.event_id == event_id]
         return found[0] if found else None
+
+    async def read_stream_between(
+        self,
+        stream: str,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        until = len(self._events) if until_position is None else until_position
+        found = [e for e in self._events[after_position:until] if e.stream == stream]
+        return found if limit is None else found[:limit]
+
+    async def first_later(self, stream: str, after_position: int, time: int) -> int | None:
+        later = (
+            e.position
+            for e in self._events[after_position:]
+            if e.stream == stream and e.occurred_at > time
+        )
+        return next(later, None)
 
     async def read_streams_backward(
         self,

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
+from sigillo.cli.at import at_query, past_failure
 from sigillo.cli.client import Response, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
@@ -136,7 +137,10 @@ def _download(
     does not know the format) is returned as it is, for the caller to fall back."""
     project = ctx.resolved.project or ""
     target = path("projects", project, "environments", environment, "secrets", "download")
-    response = ctx.client.get(target, query={"format": format}, accept="*/*")
+    query = {"format": format, **at_query(ctx)}  # --at: the secrets as they were then
+    response = ctx.client.get(target, query=query, accept="*/*")
+    if failure := past_failure(ctx, response, action):
+        raise failure
     if response.status == 404:
         raise ctx.environment_not_found(environment)
     if not response.ok and response.status != older:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sigillo.cli.agents import agent_guard, guard_message, only_plain
+from sigillo.cli.at import at_query, past_failure
 from sigillo.cli.client import Response, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
@@ -81,8 +82,11 @@ def list_(ctx: Context) -> int:
     (plain values are shown, empty values, names that other environments of the project
     have and this one has not). `--json` is the server's answer, whose items carry `kind`
     and ids."""
+    at = at_query(ctx)  # --at: the listing as it was then
     environment = ctx.environment()
-    response = ctx.client.get(secrets_path(ctx, environment))
+    response = ctx.client.get(secrets_path(ctx, environment), query=at)
+    if failure := past_failure(ctx, response, "list secrets"):
+        raise failure
     document = environment_answer(ctx, response, environment, "list secrets")
     if ctx.args.json:
         ctx.out.json(document)
@@ -141,7 +145,9 @@ def _environment_label(ctx: Context, environment_id: str) -> str:
 
 def get(ctx: Context) -> int:
     """The agent-shell guard first (a value must not reach an agent's context; a plain
-    one may), then the value: raw bytes when piped or `--raw`, else a three-line block."""
+    one may), then the value: raw bytes when piped or `--raw`, else a three-line block.
+    `--at`: the value live then."""
+    at = at_query(ctx)
     agent = agent_guard_for(ctx, [ctx.args.name])
     name = checked_name(ctx.args.name)
     if name == "download":
@@ -151,9 +157,10 @@ def get(ctx: Context) -> int:
             "  its value is part of: sigillo secrets download",
         )
     environment = ctx.environment()
-    response = ctx.client.get(secrets_path(ctx, environment, name))
+    response = ctx.client.get(secrets_path(ctx, environment, name), query=at)
     if not response.ok:
-        raise failure_of(ctx, response, environment, "get secret", secret=True)
+        past = past_failure(ctx, response, "get secret")
+        raise past or failure_of(ctx, response, environment, "get secret", secret=True)
     document = answer(response, "get secret")
     if agent is not None and document.get("kind") != "plain":
         # Marked a secret between the listing and the read: the read is recorded, but
@@ -296,11 +303,14 @@ def download(ctx: Context) -> int:
         raise CliError(
             f"invalid download format '{printable(format)}' (expected: {', '.join(FORMATS)})"
         )
+    at = at_query(ctx)  # --at: the environment as it was then
     agent = agent_guard_for(ctx, None)
     environment = ctx.environment()
     response = ctx.client.get(
-        secrets_path(ctx, environment, "download"), query={"format": format}, accept="*/*"
+        secrets_path(ctx, environment, "download"), query={"format": format, **at}, accept="*/*"
     )
+    if failure := past_failure(ctx, response, "download secrets"):
+        raise failure
     if response.status == 404:
         raise ctx.environment_not_found(environment)
     if not response.ok:
@@ -358,7 +368,7 @@ def _listed_plain(ctx: Context, names: Sequence[str] | None) -> bool:
     """Whether the listing says every value concerned is plain; False when it cannot."""
     try:
         environment = ctx.environment()
-        response = ctx.client.get(secrets_path(ctx, environment))
+        response = ctx.client.get(secrets_path(ctx, environment), query=at_query(ctx))
     except CliError:
         return False
     document = response.json() if response.ok else None
