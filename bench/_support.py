@@ -179,7 +179,7 @@ def _git_revision() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "src"],
-            cwd=BENCH,
+            cwd=BENCH.parent,  # `src` is the repository's, not bench/src
             capture_output=True,
             text=True,
             check=True,

@@ -87,6 +87,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("PATCH", ENV): ("member", {"name": "Development"}),
     ("DELETE", ENV): ("admin", None),
     ("GET", ENV + "/events"): ("member", None),
+    ("GET", ENV + "/verify"): ("member", None),
     ("GET", SECRETS): ("read", None),
     ("POST", SECRETS): ("write", {"name": "NEW", "value": "v"}),
     ("PUT", SECRETS): ("write", {"secrets": {"NEW": "v"}}),

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.asyncio
 MARK = "zq-event-log-marker"  # every value set here contains it; no page may, unrevealed
 HTMX = {"HX-Request": "true"}
 ROW = re.compile(r'<tr class="log-row tone-(\w+)">(.*?)</tr>', re.S)
+RESTORE_CELL = re.compile(r'<td class="log-restore".*?</td>', re.S)
 new_ulid = UlidFactory()
 
 
@@ -79,8 +80,9 @@ async def reads(web: Web, env: EnvironmentRow) -> list[tuple[str, list[str], str
 
 
 def rows(html: str) -> list[tuple[str, str]]:
-    """(tone, text) of each row of the table, in page order."""
-    return [(tone, text_of(body)) for tone, body in ROW.findall(html)]
+    """(tone, text) of each row of the table, in page order (without the Restore cell's
+    buttons: tests/web/test_event_log_restore.py)."""
+    return [(tone, text_of(RESTORE_CELL.sub("", body))) for tone, body in ROW.findall(html)]
 
 
 def next_link(html: str) -> str | None:

@@ -82,6 +82,15 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
     ("POST", ENV + "/kinds"): ("member", {"plain": "{name}"}),
     ("POST", ENV + "/event-log/{position}/reveal"): ("member", {}),
     ("GET", ENV + "/event-log/{position}/hidden"): ("member", None),
+    # Restore and compare from the Event Log (sigillo.web.tabs.event_log_restore): a
+    # moment after every event, so the rollbacks have nothing to do.
+    ("POST", ENV + "/event-log/restore"): (
+        "member",
+        {"to": "2999-01-01T00:00:00Z", "name": "{name}"},
+    ),
+    ("POST", ENV + "/event-log/rollback-plan"): ("member", {"to": "2999-01-01T00:00:00Z"}),
+    ("POST", ENV + "/event-log/rollback"): ("member", {"to": "2999-01-01T00:00:00Z"}),
+    ("POST", ENV + "/event-log/diff"): ("member", {"at": "2999-01-01T00:00:00Z"}),
     # The Environments, Tokens, Access and Settings tabs (sigillo.web.tabs.*).
     ("POST", PROJECT + "/environments"): ("member", {"name": "QA", "slug": "qa"}),
     ("POST", PROJECT + "/environments/{environment_id}"): ("member", {"name": "Development"}),

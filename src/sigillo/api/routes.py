@@ -24,6 +24,7 @@ from sigillo.api.history import ROUTES as HISTORY_ROUTES
 from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
 from sigillo.api.members import ROUTES as MEMBER_ROUTES
 from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
+from sigillo.api.verify import ROUTES as VERIFY_ROUTES
 
 __all__ = ["DEPENDENCIES", "ROUTES"]
 
@@ -46,6 +47,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *HISTORY_ROUTES,
     *tokens.ROUTES,
     *AUDIT_ROUTES,
+    *VERIFY_ROUTES,
     *device.ROUTES,
 ]
 

@@ -23,7 +23,15 @@ from sigillo.web.engine import STATIC_DIR, template_config
 from sigillo.web.errors import WEB_EXCEPTION_HANDLERS
 from sigillo.web.pages import SecurityHeaders
 from sigillo.web.session import maybe_viewer, viewer
-from sigillo.web.tabs import access, environments, event_log, secrets, settings, tokens
+from sigillo.web.tabs import (
+    access,
+    environments,
+    event_log,
+    event_log_restore,
+    secrets,
+    settings,
+    tokens,
+)
 
 __all__ = ["PAGE_ROUTES", "WEB_ROUTES", "template_config"]
 
@@ -41,6 +49,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *tokens.ROUTES,
     *access.ROUTES,
     *event_log.ROUTES,
+    *event_log_restore.ROUTES,
     *settings.ROUTES,
 ]
 

@@ -19,7 +19,7 @@ whole page with that cell revealed. `GET …/<position>/hidden` gives the cell b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -38,7 +38,7 @@ from sigillo.web.project import ENV, ProjectPage, project_page, render_tab
 from sigillo.web.session import Viewer
 from sigillo.web.tabs.event_log_query import LogQuery, Problem, parse_position, parse_query
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "Compared", "Outcome", "log_environment", "show_log"]
 
 LOG = ENV + "/event-log"
 CELL = "project/event_log/value.html"
@@ -63,6 +63,7 @@ class Row:
     revoked: bool
     detail: str = ""  # a kind change: "was secret"
     scope: str = ""  # a read of the whole environment: "all 30 secrets (version 57)"
+    event_id: str = ""  # the moment "Restore …" goes back to (event_log_restore)
 
     @property
     def name(self) -> str:
@@ -97,6 +98,31 @@ class Cell:
         return self.base + self.query.encode()
 
 
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """The diff view's answer (services.diff, values hidden): what was compared, and each
+    name's status."""
+
+    title: str
+    entries: list[tuple[str, str]]  # (name, added/removed/changed/unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a restore, a rollback plan or a diff on this tab (event_log_restore) adds to
+    the page: a status message, an error, the plan awaiting confirmation, a diff."""
+
+    notice: str = ""
+    error: str = ""
+    plan_to: str = ""  # the event id the plan goes back to ("" : no plan shown)
+    plan_restore: list[str] = field(default_factory=list)
+    plan_delete: list[str] = field(default_factory=list)
+    plan_kinds: list[str] = field(default_factory=list)
+    compared: Compared | None = None
+    diff_with: str = ""  # the diff form's inputs, shown back
+    diff_at: str = ""
+
+
 @dataclass(frozen=True)
 class EventLog:
     environment: EnvironmentRow
@@ -108,6 +134,23 @@ class EventLog:
     next_before: int | None
     revealed: dict[int, str]
     chain: ChainReport | None = None  # the environment's stream, verified (store.log_verify)
+    outcome: Outcome = field(default_factory=lambda: Outcome())
+
+    @property
+    def restore_url(self) -> str:
+        return self.base + "/restore"
+
+    @property
+    def plan_url(self) -> str:
+        return self.base + "/rollback-plan"
+
+    @property
+    def rollback_url(self) -> str:
+        return self.base + "/rollback"
+
+    @property
+    def diff_url(self) -> str:
+        return self.base + "/diff"
 
     def cell(self, row: Row) -> Cell:
         value = self.revealed.get(row.position)
@@ -165,17 +208,21 @@ def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) 
         revoked=known is not None and known.revoked,
         detail=detail,
         scope=scope,
+        event_id=entry.id,
     )
 
 
-async def _log(
+async def show_log(
     request: Request[Any, Any, Any],
     services: Services,
     page: ProjectPage,
     *,
     revealed: dict[int, str] | None = None,
+    outcome: Outcome | None = None,
+    status: int = 200,
 ) -> Response[str]:
-    """The tab, whole (or its `main` block for htmx), for the query in the URL."""
+    """The tab, whole (or its `main` block for htmx), for the query in the URL, with what
+    a restore, a plan or a diff says (`outcome`, answered with `status`)."""
     environment = page.environment
     if environment is None:  # a project without environments
         return render_tab(request, page, "event_log", {"log": None})
@@ -204,8 +251,9 @@ async def _log(
         next_before,
         revealed or {},
         await _verified(services, environment),
+        outcome or Outcome(),
     )
-    status = problem.status if problem else 200
+    status = problem.status if problem else status
     return render_tab(request, page, "event_log", {"log": log}, status=status)
 
 
@@ -216,7 +264,7 @@ async def _verified(services: Services, environment: EnvironmentRow) -> ChainRep
     return await services.verify_streams([environment_stream(environment.id)])
 
 
-async def _environment(
+async def log_environment(
     services: Services, viewer: Viewer, project_id: str, env_slug: str
 ) -> tuple[ProjectPage, EnvironmentRow]:
     """The page and its environment, for a member; the same 404 for anyone else, for an
@@ -251,7 +299,7 @@ async def event_log_tab(
     page = await project_page(services, viewer, project_id, env_slug, tab="event_log")
     if page.moved:
         return redirect(request, page.moved)
-    return await _log(request, services, page)
+    return await show_log(request, services, page)
 
 
 @post(LOG + "/{position:str}/reveal", name="web:event-log-reveal", status_code=200)
@@ -264,10 +312,10 @@ async def reveal_value(
     viewer: NamedDependency[Viewer],
 ) -> Response[str]:
     """One historical value, its read recorded first (services.past_values)."""
-    page, environment = await _environment(services, viewer, project_id, env_slug)
+    page, environment = await log_environment(services, viewer, project_id, env_slug)
     shown = await services.past_values.reveal(environment, _position(position), viewer.actor)
     if not is_htmx(request):
-        return await _log(request, services, page, revealed={shown.position: shown.value})
+        return await show_log(request, services, page, revealed={shown.position: shown.value})
     base, query = page.url("event_log"), _query(request)
     cell = Cell(shown.position, shown.name, base, query, shown.value, focus=True)
     return render(request, CELL, {"cell": cell})
@@ -284,7 +332,7 @@ async def hidden_value(
 ) -> Response[str]:
     """The Value cell of a `set` row, hidden again. A plain request (no htmx) goes back
     to the tab, where every value is hidden."""
-    page, environment = await _environment(services, viewer, project_id, env_slug)
+    page, environment = await log_environment(services, viewer, project_id, env_slug)
     number = _position(position)
     name = await services.past_values.name_at(environment, number)
     query = _query(request)
