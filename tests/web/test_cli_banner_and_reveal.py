@@ -79,4 +79,4 @@ async def test_the_import_preview_records_a_compare_read(web: Web) -> None:
     log = await made.admin.get(made.url("event-log"))
     assert log.status_code == 200
     assert "compare" in log.text
-    assert "import preview" in log.text
+    assert "values compared, none shown" in log.text

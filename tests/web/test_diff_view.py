@@ -84,3 +84,43 @@ async def test_bad_input_refusals_and_csrf(web: Web) -> None:
     assert (await outsider.post(s.tab + "/diff", form)).status_code == 404
     assert (await s.admin.post(s.tab + "/diff", form, csrf=False)).status_code == 403
     assert await reads(web, s.dev) == []
+
+
+async def test_reveal_values_is_an_audited_read_and_hide_takes_them_away(web: Web) -> None:
+    s = await scene(web)
+    await put(web, s.dev, s.admin.actor, SAME=f"{MARK}-s", DIFF=f"{MARK}-dev")
+    await put(web, s.prod, s.admin.actor, SAME=f"{MARK}-s", DIFF=f"{MARK}-prod")
+    hidden = await s.admin.post(s.tab + "/diff", {"with": s.prod.id, "at": ""})
+    assert MARK not in hidden.text
+    assert 'name="show_values" value="1"' in hidden.text
+    assert "Reveal values" in text_of(hidden.text)
+    before = [how for _, _, how in await reads(web, s.dev)]
+    assert "diff" not in before
+
+    shown = await s.admin.post(s.tab + "/diff", {"with": s.prod.id, "at": "", "show_values": "1"})
+    assert shown.status_code == 200
+    assert statuses(shown.text) == {"DIFF": "changed", "SAME": "unchanged"}
+    assert f"<code>{MARK}-prod</code></td><td" in shown.text  # before: prod's value
+    assert f"<code>{MARK}-dev</code></td></tr>" in shown.text  # now: dev's value
+    assert "values hidden" not in text_of(shown.text)
+    assert "Hide values" in text_of(shown.text)
+    # opened values: recorded first as a diff read of each side
+    assert any(how == "diff" for _, _, how in await reads(web, s.dev))
+    assert any(how == "diff" for _, _, how in await reads(web, s.prod))
+
+    again = await s.admin.post(s.tab + "/diff", {"with": s.prod.id, "at": ""})
+    assert MARK not in again.text
+
+
+async def test_the_log_says_what_each_comparison_read_did(web: Web) -> None:
+    s = await scene(web)
+    await put(web, s.dev, s.admin.actor, A=f"{MARK}-1")
+    log = await web.services.audit.environment_log(s.dev, secrets_only=True)
+    moment = log.events[0].id
+    await put(web, s.dev, s.admin.actor, A=f"{MARK}-2")
+    await s.admin.post(s.tab + "/diff", {"at": moment})
+    await s.admin.post(s.tab + "/diff", {"at": moment, "show_values": "1"})
+    page = text_of((await s.admin.get(s.tab)).text)
+    assert "values compared, none shown" in page
+    assert "values shown side by side" in page
+    assert f"as of {moment}" in page

@@ -46,6 +46,12 @@ SHOWN_NAMES = 3  # a read of many secrets lists the first few and counts the res
 ACTIONS = {"secret.set": "set", "secret.deleted": "delete"}
 TONES = {"set": "set", "delete": "delete"}  # everything else is a read: neutral
 KIND_CHANGED = "secret.kind_changed"
+# what a read's `how` did, where its name alone does not say
+READ_DETAILS = {
+    "compare": "values compared, none shown",  # import preview, Compare, rollback plan
+    "diff": "values shown side by side",
+    "history": "past values",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,12 @@ class Compared:
 
     title: str
     entries: list[tuple[str, str]]  # (name, added/removed/changed/unchanged)
+    # name -> (value before, value after), "" where the name is not on that side; empty
+    # until "Reveal values" asks for them (an audited `diff` read)
+    values: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never a value in a log line or a traceback
+        return f"Compared(title={self.title!r}, entries={len(self.entries)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +188,13 @@ def _action(entry: AuditEntry) -> tuple[str, str, str]:
     if entry.type == KIND_CHANGED:
         return f"marked {entry.kind}", "kind", f"was {entry.previous_kind}"
     action = ACTIONS.get(entry.type) or entry.how or entry.type
-    # compare: the import preview told changed values from unchanged ones, showing none
-    detail = "import preview" if action == "compare" else ""
-    return action, TONES.get(action, "read"), detail
+    details = [READ_DETAILS.get(action, "")]
+    if entry.versions:
+        listed = ", ".join(str(v) for v in entry.versions[:SHOWN_NAMES])
+        details.append(f"version{'s' if len(entry.versions) > 1 else ''} {listed}")
+    if entry.as_of:
+        details.append(f"as of {entry.as_of}")
+    return action, TONES.get(action, "read"), "; ".join(d for d in details if d)
 
 
 def _row(entry: AuditEntry, secret: str | None, actors: dict[str, ActorChoice]) -> Row:

@@ -9,6 +9,8 @@ API's history routes (sigillo.api.history).
 - `POST …/event-log/diff` (`with`: another environment's id, or empty for this one;
   `at`: an RFC 3339 time or an event id, or empty for now): this environment now against
   the other one (at `at`) or against itself at `at`, names only ("values hidden").
+  `show_values=1` ("Reveal values" under the answer) returns both sides' values too,
+  recorded first as a `diff` read of each side (services.diff).
 
 Every one of them is a POST, CSRF-checked like every unsafe request: telling a changed
 value from an unchanged one is recorded as a `compare` read, so even the plan and the diff
@@ -173,6 +175,7 @@ async def diff(
     page, environment = await log_environment(services, viewer, project_id, env_slug)
     form = await _form(request)
     other_id, at_text = form.get("with", ""), form.get("at", "")
+    reveal = form.get("show_values", "") == "1"
     shown = (other_id, at_text)
     other = environment
     if other_id:
@@ -184,12 +187,15 @@ async def diff(
         at = _moment(at_text) if at_text else None
         if other.id == environment.id and at is None:
             raise InvalidInput("moment", "is needed to compare an environment with itself")
-        answer = await services.diff.diff((other, at), (environment, None), viewer.actor)
+        answer = await services.diff.diff(
+            (other, at), (environment, None), viewer.actor, show_values=reveal
+        )
     except (InvalidInput, NotFound) as error:
         return await _refused(request, services, page, error, shown)
     when = f" at {at}" if at is not None else ""
     title = f"{other.name}{when} → {environment.name} now"
-    compared = Compared(title, [(entry.name, entry.status) for entry in answer.entries])
+    values = {e.name: (e.from_value or "", e.to_value or "") for e in answer.entries if reveal}
+    compared = Compared(title, [(e.name, e.status) for e in answer.entries], values)
     outcome = Outcome(compared=compared, diff_with=other_id, diff_at=at_text)
     return await show_log(request, services, page, outcome=outcome)
 
