@@ -169,6 +169,21 @@ def _at(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _fallback(command: argparse.ArgumentParser) -> None:
+    """`--no-fallback` and `--fallback-max-age`: the offline copy (issue 18, cli/fallback.py)."""
+    command.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="never use or keep the offline copy (also SIGILLO_NO_FALLBACK=1)",
+    )
+    command.add_argument(
+        "--fallback-max-age",
+        metavar="DURATION",
+        default=None,
+        help="oldest offline copy to use when the server is unreachable: 30m, 24h, 7d [24h]",
+    )
+
+
 def _json(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--json", action="store_true", default=_UNSET, help="print the server's JSON answer"
@@ -234,10 +249,23 @@ def _run(commands: Any) -> None:
         "sigillo run --mount .env -- docker compose up",
         "sigillo run --mount config.json --mount-format json -- next dev",
         "sigillo run --at 2026-12-07T09:30:00Z -- ./deploy.sh     (the secrets of then)",
+        "sigillo run --watch -- next dev                          (restart when secrets change)",
     )
     _project(run)
     _environment(run)
     _at(run)
+    _fallback(run)
+    run.add_argument(
+        "--watch",
+        action="store_true",
+        help="restart the command when a secret of the environment (or one it refers to) changes",
+    )
+    run.add_argument(
+        "--watch-signal",
+        metavar="SIGNAL",
+        default=None,
+        help="with --watch: send SIGNAL (HUP, USR1…) instead of restarting",
+    )
     run.add_argument(
         "--command", dest="shell_command", metavar="STRING", help="run STRING with the shell"
     )
@@ -371,6 +399,7 @@ def _secrets(commands: Any) -> None:
     _project(download)
     _environment(download)
     _at(download)
+    _fallback(download)
     download.add_argument(
         "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
     )
