@@ -43,7 +43,8 @@ async def verify(
     for an unknown `org`."""
     from sigillo.audit_export import ExportError, _org_streams
     from sigillo.store.event_store import SqlEventStore
-    from sigillo.store.log_verify import verify_log, verify_streams
+    from sigillo.store.log_verify import verify_log
+    from sigillo.store.stream_verify import verify_streams
 
     keyring = KeySources(settings).load()
     if keyring is None:

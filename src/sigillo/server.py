@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -50,10 +51,12 @@ from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import open_keys
 from sigillo.services.past_values import PastValues
+from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
 from sigillo.services.time_travel import TimeTravel
+from sigillo.services.watch import ChangeFeed
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
 from sigillo.store.accounts import SqlAccountStore
@@ -63,9 +66,10 @@ from sigillo.store.device_codes import SqlDeviceCodeStore
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.log_chain import begin_chain
-from sigillo.store.log_verify import verify_streams
 from sigillo.store.migrate import migrate
+from sigillo.store.reference_start import begin_references
 from sigillo.store.snapshots import SqlSnapshots
+from sigillo.store.stream_verify import verify_streams
 from sigillo.web.api_docs import ApiDocsPage
 from sigillo.web.routes import WEB_ROUTES, template_config
 
@@ -94,14 +98,17 @@ async def open_services(settings: Settings) -> Services:
         # The tamper-evident log (store.log_chain): its key, and where the chain starts.
         seals = chain_of(await data_keys.wrapped_keys(), cipher.chain_key)
         await begin_chain(database, seals)
+        since = await begin_references(database, clock.now())  # older values stay literal
         sink = open_audit_sink(settings.audit_sink)  # every committed event, as a JSON line
     except BaseException:
         await database.close()
         raise
     store = SqlEventStore(database, seals)
     writer = Writer(store, clock, ids, sink)
+    feed = ChangeFeed(store)  # its poller runs while requests wait (services.watch)
 
     async def close() -> None:
+        feed.close()
         try:
             await database.close()
         finally:
@@ -109,19 +116,23 @@ async def open_services(settings: Settings) -> Services:
                 sink.close()
 
     past = TimeTravel(store, SqlSnapshots(database))  # one memory of the snapshots kept
+    access = AccessService(store, writer, TokenCredentials())
+    catalog = CatalogService(store, writer)
+    secrets = SecretsService(store, cipher, writer, past)
     services = Services(
         store=store,
         accounts=AccountService(
             store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
         ),
-        access=AccessService(store, writer, TokenCredentials()),
-        catalog=CatalogService(store, writer),
-        secrets=SecretsService(store, cipher, writer, past),
+        access=access,
+        catalog=catalog,
+        secrets=secrets,
+        references=ReferenceResolver(store, secrets, catalog, access, since),
         audit=AuditService(store),
         past_values=PastValues(store, cipher, writer),
         history=SecretHistoryService(store, cipher, writer),
         diff=DiffService(store, cipher, writer, past),
-        rollback=RollbackService(store, cipher, writer, past),
+        rollback=RollbackService(store, cipher, writer, past, since),
         health=HealthService(database),
         device=DeviceService(
             SqlDeviceCodeStore(database),
@@ -132,6 +143,7 @@ async def open_services(settings: Settings) -> Services:
             ids,
             public_url=settings.public_url,
         ),
+        watch=feed,
         refresh_keys=lambda: refresh_data_keys(data_keys, cipher),
         close=close,
         verify_streams=lambda streams: verify_streams(database, seals, streams, newest=10_000),
@@ -154,6 +166,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             yield
         finally:
             refreshing.cancel()
+            app.state.services.watch.close()  # pending long polls answer now
             await app.state.services.close()
 
     def provide_services(state: State) -> Services:
@@ -188,6 +201,19 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     )
     document_errors(app)
     return app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also ends pending long polls (services.watch) as soon as it
+    starts shutting down: uvicorn waits for open requests before the lifespan ends."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._on_shutdown()
+        await super().shutdown(sockets)
 
 
 async def _refresh_keys(services: Services) -> None:
@@ -239,7 +265,7 @@ async def serve(settings: Settings) -> None:
     )
     listener = metrics.start(*metrics_at) if metrics_at else None  # its own port, off by default
     try:
-        await uvicorn.Server(config).serve()
+        await _Server(config, services.watch.close).serve()
     finally:
         if listener is not None:
             listener.close()

@@ -100,6 +100,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("GET", SECRETS + "/download/history"): ("read", None),
     ("GET", ENV + "/diff"): ("read", None),
     ("POST", ENV + "/rollback"): ("write", {"to": "2999-01-01T00:00:00Z"}),
+    ("GET", ENV + "/watch"): ("read", None),  # without `since`: answered at once
     # The seed README's routes: the environment by id alone (an outsider gets 404).
     ("GET", BY_ID): ("read", None),
     ("POST", BY_ID): ("write", {"name": "NEW", "value": "v"}),

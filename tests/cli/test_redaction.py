@@ -681,3 +681,17 @@ def test_twins_share_the_matcher_and_keep_their_own_stream() -> None:
     assert two.held == 0
     assert one.feed(secret[10:] + b" d") == MASK + b" d"
     assert first.feed(b"plain") == b"plain"
+
+
+@pytest.mark.parametrize("format", ["env", "docker"])
+def test_a_multi_line_value_is_masked_as_the_mount_formats_write_it(format: str) -> None:
+    """A `--mount` file in env or docker format holds a multi-line value with each line
+    feed written as the two characters `\\n` (env: a carriage return as `\\r`): a child that
+    prints the file must not print the value."""
+    from sigillo.domain.formats import render
+
+    value = "first line\tof a key\r\nsecond-line-0a9f3c\nthird"
+    written = render(format, [("KEY", value)]).body
+    shown = redact(written, protected_forms(value))
+    assert b"first line" not in shown
+    assert b"second-line-0a9f3c" not in shown

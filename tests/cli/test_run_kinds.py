@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -348,7 +349,9 @@ def test_a_server_without_kinds_makes_every_value_a_secret(
     assert done.stderr.decode() == SHORT_NOTE.replace("PIN, X", "PIN").replace("PIN X", "PIN")
     # the json mount is the server's own `json` answer, the one download made
     downloads = [p for p in _BeforeKinds.seen if "/secrets/download" in p]
-    assert [p.rpartition("format=")[2] for p in downloads] == ["json-kinds", "json"]
+    queries = [parse_qs(urlsplit(p).query) for p in downloads]
+    assert [q["format"] for q in queries] == [["json-kinds"], ["json"]]
+    assert all(q["purpose"] == ["run"] for q in queries)  # recorded as a run (issue 19)
     with cli_server.api() as api:
         target = f"/api/v0/projects/{runner.env['SIGILLO_PROJECT']}/environments/dev"
         expected = api.get(f"{target}/secrets/download", params={"format": "json"}).content

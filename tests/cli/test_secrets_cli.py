@@ -590,6 +590,8 @@ def test_delete_in_an_unknown_environment(
 
 # --- download -----------------------------------------------------------------------------
 
+# The values as read. DOLLAR is stored as "pa$$word$${HOME}": `$${` writes a literal `${`
+# (issue 18: `${HOME}` alone would be a reference to a secret HOME); see STORED.
 WORKED_EXAMPLE = {
     "PLAIN": "localhost",
     "QUOTED": 'say "hi"',
@@ -603,6 +605,7 @@ WORKED_EXAMPLE = {
     "DB__HOST": "Server=localhost",
     "DATABASE_URL": "postgres://x",
 }
+STORED = {**WORKED_EXAMPLE, "DOLLAR": "pa$$word$${HOME}"}
 
 
 @pytest.mark.parametrize("format", FORMATS)
@@ -610,7 +613,7 @@ def test_download_matches_the_api(
     signed_in: Sigillo, cli_server: Server, project: Project, format: str
 ) -> None:
     """7.4: xargs exactly as the API answers; others with one final line feed."""
-    put_secrets(cli_server, project.id, "dev", WORKED_EXAMPLE)
+    put_secrets(cli_server, project.id, "dev", STORED)
     with cli_server.api() as api:
         served = api.get(secrets_path(project.id, "dev", "download"), params={"format": format})
     assert served.status_code == 200

@@ -29,7 +29,8 @@ from sigillo.settings import Settings
 from sigillo.store.database import Database, open_database
 from sigillo.store.event_store import SqlEventStore
 from sigillo.store.log_chain import begin_chain
-from sigillo.store.log_verify import verify_log, verify_streams
+from sigillo.store.log_verify import verify_log
+from sigillo.store.stream_verify import verify_streams
 from tests.store.helpers import REPO, Place, make_place, news, read_acks, set_, writer_command
 
 pytestmark = pytest.mark.asyncio

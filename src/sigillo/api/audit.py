@@ -28,7 +28,8 @@ from litestar.types import ControllerRouterHandler
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
 from sigillo.api.secrets import environment_for
-from sigillo.services.audit import DEFAULT_LIMIT, MAX_LIMIT, AuditPage
+from sigillo.services.audit import DEFAULT_LIMIT, MAX_LIMIT
+from sigillo.services.audit_entries import AuditPage
 from sigillo.services.container import Services
 
 __all__ = ["ROUTES"]

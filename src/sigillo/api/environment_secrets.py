@@ -16,6 +16,7 @@ from sigillo.api.environments import PathId
 from sigillo.api.secret_bodies import SecretList, SecretSet, SecretsSet, SetSecret, SetSecrets
 from sigillo.api.secrets import (
     At,
+    Purpose,
     download_from,
     list_secrets_of,
     set_secret_in,
@@ -85,9 +86,11 @@ class EnvironmentSecretsController(Controller):
         principal: NamedDependency[Principal],
         format: Format = "json",
         at: At = None,
+        purpose: Purpose = "download",
     ) -> Response[bytes]:
-        """As `downloadSecrets`: records one `download` read first (`at`: as it was then)."""
-        return await download_from(services, principal, None, environment_id, format, at)
+        """As `downloadSecrets`: records one read first (`at`: as it was then; `purpose`:
+        its `how`)."""
+        return await download_from(services, principal, None, environment_id, format, at, purpose)
 
 
 ROUTES: list[ControllerRouterHandler] = [EnvironmentSecretsController]

@@ -25,6 +25,7 @@ from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
 from sigillo.api.members import ROUTES as MEMBER_ROUTES
 from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
 from sigillo.api.verify import ROUTES as VERIFY_ROUTES
+from sigillo.api.watch import ROUTES as WATCH_ROUTES
 
 __all__ = ["DEPENDENCIES", "ROUTES"]
 
@@ -48,6 +49,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *tokens.ROUTES,
     *AUDIT_ROUTES,
     *VERIFY_ROUTES,
+    *WATCH_ROUTES,
     *device.ROUTES,
 ]
 

@@ -22,7 +22,7 @@ and records nothing. `…/secrets/download` is a literal route and wins over
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
@@ -47,13 +47,15 @@ from sigillo.api.secret_bodies import (
     SetSecrets,
 )
 from sigillo.domain.errors import Forbidden, InvalidInput, NotFound
-from sigillo.domain.events import SecretKindChanged
+from sigillo.domain.events import SecretKind, SecretKindChanged
 from sigillo.domain.formats import DOWNLOAD_FORMATS, WITH_KINDS, render, render_with_kinds
 from sigillo.domain.moments import Moment, parse_moment
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.domain.values import secret_name
 from sigillo.http.origin import refuse_cross_site_reads
 from sigillo.services.container import Services
+from sigillo.services.reference_kinds import effective_kinds
+from sigillo.services.references import ReadScope
 
 __all__ = ["ROUTES", "At", "SecretsController", "moment_of"]
 
@@ -79,6 +81,35 @@ At = Annotated[
         ),
     ),
 ]
+
+
+DownloadHow = Literal["download", "run", "mcp"]
+Purpose = Annotated[
+    DownloadHow,
+    QueryParameter(
+        description=(
+            "What the values are read for, recorded as the read's `how` in the audit log: "
+            "`download` (the default), `run` (`sigillo run`) or `mcp` (the MCP server)."
+        )
+    ),
+]
+Raw = Annotated[
+    bool,
+    QueryParameter(
+        description=(
+            "The value as stored, its references (`${NAME}`, `${env.NAME}`, "
+            "`${project.env.NAME}`) not resolved and `$${` not unescaped."
+        )
+    ),
+]
+
+
+def read_scope(principal: Principal) -> ReadScope:
+    """Who reads, for resolving references: an API token reads only its scope."""
+    token = principal.token
+    if token is None:
+        return ReadScope(principal.actor)
+    return ReadScope(principal.actor, token.project_id, token.environment_id)
 
 
 def moment_of(at: str | None) -> Moment | None:
@@ -120,9 +151,9 @@ async def environment_for(
     return environment
 
 
-def _item(row: CurrentSecretRow, empty: frozenset[str]) -> SecretItem:
+def _item(row: CurrentSecretRow, empty: frozenset[str], kind: SecretKind) -> SecretItem:
     return SecretItem(
-        row.secret_id, row.name, row.created_at, row.updated_at, row.name in empty, row.kind
+        row.secret_id, row.name, row.created_at, row.updated_at, row.name in empty, kind
     )
 
 
@@ -156,7 +187,14 @@ async def list_secrets_of(
         rows = past.live()
         all_names = await services.secrets.all_names_at(environment.project_id, moment, past)
     empty = services.secrets.empty_names(rows)
-    return SecretList(environment.id, [_item(row, empty) for row in rows], all_names)
+    # a plain value holding a secret through a reference is listed as the secret it reads as
+    kinds = {row.name: row.kind for row in rows}
+    if moment is None:
+        kinds = await effective_kinds(
+            services.references, services.secrets, environment, rows, read_scope(principal)
+        )
+    items = [_item(row, empty, kinds[row.name]) for row in rows]
+    return SecretList(environment.id, items, all_names)
 
 
 async def set_secret_in(
@@ -186,6 +224,7 @@ async def download_from(
     ref: str,
     format: str,
     at: str | None = None,
+    purpose: DownloadHow = "download",
 ) -> Response[bytes]:
     if format not in DOWNLOAD_FORMATS:
         raise InvalidInput("format", "must be one of " + ", ".join(DOWNLOAD_FORMATS))
@@ -196,15 +235,18 @@ async def download_from(
         names = past.live() if past else await services.secrets.current(environment.id)
         render(format, [(row.name, "") for row in names])
     if moment is not None and past is not None:
-        revealed = await services.secrets.reveal_past(
-            past, moment, None, principal.actor, "download"
+        revealed = await services.secrets.reveal_past(past, moment, None, principal.actor, purpose)
+    else:
+        revealed = await services.secrets.reveal(environment.id, None, principal.actor, purpose)
+    scope = read_scope(principal)
+    resolved = await services.references.resolve(environment, revealed, scope, purpose, moment)
+    if format == WITH_KINDS:
+        rendered = render_with_kinds(
+            [(r.row.name, r.value, r.kind) for r in resolved],
+            {r.row.name: r.parts for r in resolved if r.parts},
         )
     else:
-        revealed = await services.secrets.reveal(environment.id, None, principal.actor, "download")
-    if format == WITH_KINDS:
-        rendered = render_with_kinds([(row.name, value, row.kind) for row, value in revealed])
-    else:
-        rendered = render(format, [(row.name, value) for row, value in revealed])
+        rendered = render(format, [(r.row.name, r.value) for r in resolved])
     return Response(
         rendered.body,
         headers={**NO_STORE, "Content-Type": rendered.content_type},
@@ -274,14 +316,17 @@ class SecretsController(Controller):
         principal: NamedDependency[Principal],
         format: Annotated[str, QueryParameter()] = "json",
         at: At = None,
+        purpose: Purpose = "download",
     ) -> Response[bytes]:
         """`format` is one of json (default), env, env-no-quotes, xargs, yaml, docker,
         dotnet-json, shell, json-kinds (else 422); json-kinds is Sigillo's, what `sigillo run`
-        reads: `{"NAME": {"value": "…", "kind": "secret"}}`. Records one `download` read
-        [D16]. A format that cannot
+        reads: `{"NAME": {"value": "…", "kind": "secret"}}`. Records one read [D16], as
+        `purpose` says. A format that cannot
         render these names (a dotnet-json conflict, 400) is refused before anything is
         decrypted or recorded: the conflict depends on the names alone."""
-        return await download_from(services, principal, project_id, environment_id, format, at)
+        return await download_from(
+            services, principal, project_id, environment_id, format, at, purpose
+        )
 
     @get(
         "/{name:str}",
@@ -297,9 +342,11 @@ class SecretsController(Controller):
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         at: At = None,
+        raw: Raw = False,
     ) -> Response[SecretRead]:
         """The live value, or 404 `not found`; records a `get` read [D16] first. With
-        `at`, the value live then (404 `not found` if the name was not live then)."""
+        `at`, the value live then (404 `not found` if the name was not live then). Its
+        references (`${…}`) are resolved, each read recorded too, unless `raw`."""
         checked = secret_name(name)
         moment = moment_of(at)
         environment = await environment_for(
@@ -308,23 +355,23 @@ class SecretsController(Controller):
         past = None if moment is None else await services.secrets.at(environment, moment)
         try:
             if moment is not None and past is not None:
-                [(row, value)] = await services.secrets.reveal_past(
+                revealed = await services.secrets.reveal_past(
                     past, moment, [checked], principal.actor, "get"
                 )
             else:
-                [(row, value)] = await services.secrets.reveal(
+                revealed = await services.secrets.reveal(
                     environment.id, [checked], principal.actor, "get"
                 )
         except NotFound:
             raise NotFoundException(NOT_FOUND) from None
+        [(row, value)] = revealed
+        kind = row.kind
+        if not raw:  # a value holding a secret through a reference is a secret
+            scope = read_scope(principal)
+            [found] = await services.references.resolve(environment, revealed, scope, "get", moment)
+            value, kind = found.value, found.kind
         body = SecretRead(
-            row.secret_id,
-            row.name,
-            value,
-            environment.id,
-            row.created_at,
-            row.updated_at,
-            row.kind,
+            row.secret_id, row.name, value, environment.id, row.created_at, row.updated_at, kind
         )
         return Response(body, headers=NO_STORE, status_code=200)
 

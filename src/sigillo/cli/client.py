@@ -56,7 +56,7 @@ from sigillo.cli.http11 import (
 )
 from sigillo.cli.output import printable
 
-__all__ = ["Client", "Response", "checked_token", "path"]
+__all__ = ["Client", "Response", "Unreachable", "checked_token", "path"]
 
 TIMEOUT = 30.0
 _METHODS_EXPECTING_BODY = ("POST", "PUT", "PATCH")
@@ -65,6 +65,18 @@ _METHODS_EXPECTING_BODY = ("POST", "PUT", "PATCH")
 def path(*segments: str) -> str:
     """`/api/v0/…` from segments, each percent-encoded (ids and slugs may hold anything)."""
     return "/api/v0/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+class Unreachable(CliError):
+    """A transport failure before any answer: connection refused, a name that does not
+    resolve, a timeout, a connection closed or reset before an answer (issue 18: when the
+    offline copy may stand in, cli/fallback.py). The message is the one users always saw;
+    `reason` is its cause in a few words, for a note. Not TLS failures, answers cut short
+    or invalid, nor any status, 5xx included: something answered."""
+
+    def __init__(self, message: str, *hint: str, reason: str) -> None:
+        super().__init__(message, *hint)
+        self.reason = reason
 
 
 class Response:
@@ -91,9 +103,20 @@ class Response:
                     return str(document[key])
         return "unknown error"
 
+    def _details(self) -> list[str]:
+        document = self.json()
+        detail = document.get("detail") if isinstance(document, dict) else None
+        return [
+            f"{printable(str(item.get('field')))} {printable(str(item.get('message')))}"
+            for item in (detail if isinstance(detail, list) else [])[:10]
+            if isinstance(item, dict) and item.get("message")
+        ]
+
     def failure(self, action: str) -> CliError:
         """`failed to <action> (<status>): <message>`, with a hint where one helps."""
         message = f"failed to {action} ({self.status}): {printable(self.message())}"
+        if self.status == 422 and (details := self._details()):
+            return CliError(f"{message}: {'; '.join(details)}")  # never a value: api/errors
         if self.status == 401:
             return CliError(message, "  sigillo login")
         if self.status >= 500:
@@ -199,7 +222,9 @@ class Client:
             except (Disconnected, BrokenPipeError, ConnectionResetError):
                 self.close()  # a kept-alive connection the server closed: retry once, fresh
                 if attempt == 2 or method not in ("GET", "HEAD"):
-                    raise CliError(f"the connection to {self.api_url} was closed") from None
+                    raise Unreachable(
+                        f"the connection to {self.api_url} was closed", reason="connection closed"
+                    ) from None
             except Cut:
                 self.close()
                 raise CliError(
@@ -210,8 +235,9 @@ class Client:
                 raise CliError(f"invalid response from {self.api_url}: {error}") from None
             except TimeoutError:
                 self.close()
-                raise CliError(
-                    f"{self.api_url} did not answer within {self._timeout:g} s"
+                raise Unreachable(
+                    f"{self.api_url} did not answer within {self._timeout:g} s",
+                    reason=f"no answer within {self._timeout:g} s",
                 ) from None
             except OSError as error:
                 self.close()
@@ -236,17 +262,20 @@ class Client:
         )
 
     def _failure(self, error: OSError) -> CliError:
+        """A TLS failure is a CliError (a certificate or configuration problem, or an
+        attack: never a reason to run offline); any other is Unreachable."""
         ssl = sys.modules.get("ssl")  # loaded only if an https connection was opened
         if ssl is not None and isinstance(error, ssl.SSLError):
             reason = error.reason or error.strerror or type(error).__name__
             return CliError(f"TLS failure talking to {self.api_url}: {reason}")
         if isinstance(error, ConnectionRefusedError):
-            return CliError(
+            return Unreachable(
                 f"cannot connect to {self.api_url}: connection refused",
                 "  is the server running? start one with: sigillo server",
+                reason="connection refused",
             )
         reason = error.strerror or type(error).__name__
-        return CliError(f"cannot reach {self.api_url}: {reason}")
+        return Unreachable(f"cannot reach {self.api_url}: {reason}", reason=reason)
 
     def get(self, target: str, **options: Any) -> Response:
         return self.request("GET", target, **options)

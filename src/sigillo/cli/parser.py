@@ -326,12 +326,18 @@ def _secrets(commands: Any) -> None:
         "print one secret's value",
         "sigillo secrets get DATABASE_URL",
         "sigillo secrets get DATABASE_URL -c dev | sigillo secrets set DATABASE_URL -c preview",
+        "sigillo secrets get DATABASE_URL --raw          (as stored: ${DB_PASSWORD} unresolved)",
     )
     get.add_argument("name")
     _project(get)
     _environment(get)
     _at(get)
-    get.add_argument("--raw", action="store_true", default=_UNSET, help="print the value alone")
+    get.add_argument(
+        "--raw",
+        action="store_true",
+        default=_UNSET,
+        help="print the value alone, as stored: its ${…} references unresolved",
+    )
     get.add_argument(
         "--force", action="store_true", default=_UNSET, help="print even inside an AI agent's shell"
     )
@@ -513,7 +519,7 @@ def _orgs(commands: Any) -> None:
     orgs = _command(
         commands,
         "orgs",
-        "catalog:orgs",
+        "orgs:orgs",
         "list your organisations",
         "sigillo orgs",
         "sigillo orgs create --name Acme",
@@ -523,7 +529,7 @@ def _orgs(commands: Any) -> None:
     create = _command(
         org_actions,
         "create",
-        "catalog:create_org",
+        "orgs:create_org",
         "create an organisation",
         "sigillo orgs create --name Acme",
     )
@@ -535,7 +541,7 @@ def _projects(commands: Any) -> None:
     projects = _command(
         commands,
         "projects",
-        "catalog:projects",
+        "projects:projects",
         "list and manage projects",
         "sigillo projects",
         "sigillo projects create --org <ORG_ID> --name backend",
@@ -546,7 +552,7 @@ def _projects(commands: Any) -> None:
     create = _command(
         actions,
         "create",
-        "catalog:create_project",
+        "projects:create_project",
         "create a project (with dev, preview and prod)",
         "sigillo projects create --name backend               (your only org)",
         "sigillo projects create --org <ORG_ID> --name backend",
@@ -557,7 +563,7 @@ def _projects(commands: Any) -> None:
     get = _command(
         actions,
         "get",
-        "catalog:get_project",
+        "projects:get_project",
         "show a project and its environments",
         "sigillo projects get <PROJECT_ID>",
     )
@@ -566,7 +572,7 @@ def _projects(commands: Any) -> None:
     update = _command(
         actions,
         "update",
-        "catalog:update_project",
+        "projects:update_project",
         "rename a project",
         "sigillo projects update <PROJECT_ID> --name api",
     )
@@ -576,7 +582,7 @@ def _projects(commands: Any) -> None:
     delete = _command(
         actions,
         "delete",
-        "catalog:delete_project",
+        "projects:delete_project",
         "delete a project and all its secrets",
         "sigillo projects delete <PROJECT_ID> --yes",
     )
@@ -589,7 +595,7 @@ def _environments(commands: Any) -> None:
     environments = _command(
         commands,
         "environments",
-        "catalog:environments",
+        "environments:environments",
         "list and manage environments",
         "sigillo environments",
         "sigillo environments create -p <PROJECT_ID> --name Staging --slug staging",
@@ -600,7 +606,7 @@ def _environments(commands: Any) -> None:
     create = _command(
         actions,
         "create",
-        "catalog:create_environment",
+        "environments:create_environment",
         "create an environment",
         "sigillo environments create --name Staging --slug staging   (this directory's project)",
         "sigillo environments create -p <PROJECT_ID> --name Staging --slug staging",
@@ -612,19 +618,19 @@ def _environments(commands: Any) -> None:
     for name, run, help, example in (
         (
             "get",
-            "catalog:get_environment",
+            "environments:get_environment",
             "show an environment",
             "sigillo environments get staging",
         ),
         (
             "rename",
-            "catalog:rename_environment",
+            "environments:rename_environment",
             "change an environment's name and/or slug",
             "sigillo environments rename staging --name QA --slug qa",
         ),
         (
             "delete",
-            "catalog:delete_environment",
+            "environments:delete_environment",
             "delete an environment and its secrets",
             "sigillo environments delete staging --yes",
         ),

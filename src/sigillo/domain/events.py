@@ -106,7 +106,7 @@ class SecretsRead(_Event, tag="secrets.read", frozen=True, omit_defaults=True):
 
     environment_id: str
     names: list[str]
-    how: Literal["get", "download", "reveal", "run", "compare", "history", "diff"]
+    how: Literal["get", "download", "reveal", "run", "mcp", "compare", "history", "diff"]
     version: int | None = None
     count: int | None = None
     # how "history": the versions of the environment's secrets stream whose values were read

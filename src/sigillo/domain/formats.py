@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Final, TypeAlias
 
@@ -102,11 +102,22 @@ def render(format: str, secrets: Pairs) -> Rendered:
     return Rendered(body=renderer(secrets).encode("utf-8"), content_type=_CONTENT_TYPES[format])
 
 
-def render_with_kinds(secrets: Sequence[tuple[str, str, SecretKind]]) -> Rendered:
+def render_with_kinds(
+    secrets: Sequence[tuple[str, str, SecretKind]],
+    parts: Mapping[str, Sequence[str]] | None = None,
+) -> Rendered:
     """`json-kinds` of (name, value, kind) triples: `{"NAME":{"value":"…","kind":"secret"},…}`
-    in the given order, strings written as in `json`."""
+    in the given order, strings written as in `json`. A value built from secrets through
+    references (issue 18) also lists them: `"parts":["…"]`, for `sigillo run` to protect
+    each on its own too."""
+    parts = parts or {}
+
+    def extra(name: str) -> str:
+        held = parts.get(name)
+        return ',"parts":[' + ",".join(map(_json_string, held)) + "]" if held else ""
+
     members = (
-        f'{_json_string(name)}:{{"value":{_json_string(value)},"kind":"{kind}"}}'
+        f'{_json_string(name)}:{{"value":{_json_string(value)},"kind":"{kind}"{extra(name)}}}'
         for name, value, kind in secrets
     )
     body = "{" + ",".join(members) + "}"

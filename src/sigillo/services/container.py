@@ -15,9 +15,11 @@ from sigillo.services.health import HealthService
 from sigillo.services.log_chain import ChainReport
 from sigillo.services.past_values import PastValues
 from sigillo.services.ports import EventStore
+from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
+from sigillo.services.watch import ChangeFeed
 
 __all__ = ["Services"]
 
@@ -29,6 +31,7 @@ class Services:
     access: AccessService
     catalog: CatalogService
     secrets: SecretsService
+    references: ReferenceResolver  # `${…}` in values, resolved at read time (issue 18)
     audit: AuditService
     past_values: PastValues  # the event log's reveals of historical values
     history: SecretHistoryService  # one secret's changes (issue 17)
@@ -36,6 +39,7 @@ class Services:
     rollback: RollbackService  # back to a moment, by appending
     health: HealthService
     device: DeviceService
+    watch: ChangeFeed  # long polls of stream versions (issue 18: `sigillo run --watch`)
     refresh_keys: Callable[[], Awaitable[None]]  # load data keys made by other servers
     close: Callable[[], Awaitable[None]]
     # the tamper-evident chain of some streams (store.log_verify); None: not chained here

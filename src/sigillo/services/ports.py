@@ -33,6 +33,7 @@ __all__ = [
     "SignInLog",
     "Snapshot",
     "SnapshotStore",
+    "StreamVersions",
 ]
 
 
@@ -126,6 +127,15 @@ class EventStore(Protocol):
         ...
 
     async def rebuild_projections(self, *, check_only: bool = False) -> RebuildReport: ...
+
+
+class StreamVersions(Protocol):
+    """The current version of many streams at once (services.watch polls it)."""
+
+    async def stream_versions(self, streams: Collection[str]) -> dict[str, int]:
+        """Each stream's last version, 0 for a stream with no events; in as few statements
+        as the database allows (one for up to a thousand streams)."""
+        ...
 
 
 class Snapshot(msgspec.Struct, frozen=True):

@@ -25,6 +25,7 @@ from sigillo.domain.errors import ConcurrencyError, NotFound
 from sigillo.domain.events import Actor, RecordedEvent, SealedValue, SecretKind, SecretsRead
 from sigillo.domain.moments import Moment
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
+from sigillo.domain.references import literal
 from sigillo.domain.rollback_plan import RollbackPlan, plan
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name
@@ -52,10 +53,14 @@ class RollbackService:
         cipher: Cipher,
         writer: Writer,
         time_travel: TimeTravel | None = None,
+        references_since: int = 0,
     ) -> None:
         self._store, self._cipher, self._writer = store, cipher, writer
         self._past = time_travel or TimeTravel(store)
         self._recent = RecentRows(store)
+        # a value set before references existed is restored so that it still reads as
+        # itself: its `${` written `$${` (services.references)
+        self._literal_before = references_since
 
     async def rollback(
         self,
@@ -128,6 +133,8 @@ class RollbackService:
     def _resealed(self, then: dict[str, CurrentSecretRow], name: str) -> SealedValue:
         row = then[name]
         value = self._cipher.open(row.sealed(), environment_id=row.environment_id, name=name)
+        if row.updated_at < self._literal_before:
+            value = literal(value)
         return self._cipher.seal(value, environment_id=row.environment_id, name=name)
 
 

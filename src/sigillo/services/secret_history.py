@@ -22,7 +22,7 @@ from sigillo.domain.projections.history import history
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.domain.streams import reads_stream
 from sigillo.domain.values import secret_name
-from sigillo.services.audit import AuditActor
+from sigillo.services.audit_entries import AuditActor
 from sigillo.services.committed import ActorLabels
 from sigillo.services.ports import Cipher, EventStore
 from sigillo.services.writing import Writer

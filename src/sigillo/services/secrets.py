@@ -25,6 +25,7 @@ from sigillo.domain.moments import Moment
 from sigillo.domain.projections.history import HistoryEntry, history
 from sigillo.domain.projections.past_secrets import PastSecrets
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
+from sigillo.domain.references import parse, template
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.domain.values import secret_name, secret_value
 from sigillo.services.group_commit import GroupCommit
@@ -35,7 +36,7 @@ from sigillo.services.writing import ATTEMPTS, Writer
 
 __all__ = ["Comparison", "ReadHow", "SecretsService"]
 
-ReadHow = Literal["get", "download", "reveal", "run", "compare"]
+ReadHow = Literal["get", "download", "reveal", "run", "mcp", "compare"]
 Comparison = Literal["added", "changed", "unchanged"]
 
 # How long the ciphertext of the empty plaintext is, per storage format of SealedValue.
@@ -345,6 +346,10 @@ class SecretsService:
         """Every environment's part, sealed for that environment, appended to its stream in
         one transaction: all land or none. Parts with kinds are decided on the live kinds
         and appended at the version read with them; decided again when it moved."""
+        for write in writes:  # a malformed `${…}` is refused, naming the way to write it
+            for name, value in write.sets.items():
+                if template(value):
+                    parse(value, name)
         sealed: list[dict[str, SealedValue]] = []
         for write in writes:
             if await self._store.get(EnvironmentRow, (write.environment_id,)) is None:

@@ -45,6 +45,7 @@ REBUILD_BATCH = 10_000
 # Streams per statement when reading several backward: one union term each (SQLite allows
 # 500 terms in a compound SELECT by default).
 STREAMS_PER_QUERY = 100
+VERSIONS_PER_QUERY = 1000  # streams per `stream_versions` statement (parameters are bounded)
 _NO_BOUND = 2**63 - 1  # above every position
 R = TypeVar("R", bound=Row)
 
@@ -109,6 +110,20 @@ class SqlEventStore:
     async def stream_version(self, stream: str) -> int:
         rows = await self._db.fetch("SELECT MAX(version) FROM events WHERE stream_id = $1", stream)
         return rows[0][0] or 0
+
+    async def stream_versions(self, streams: Collection[str]) -> dict[str, int]:
+        wanted = sorted(set(streams))
+        found = dict.fromkeys(wanted, 0)
+        for start in range(0, len(wanted), VERSIONS_PER_QUERY):
+            batch = wanted[start : start + VERSIONS_PER_QUERY]
+            marks = ", ".join(f"${i}" for i in range(1, len(batch) + 1))
+            sql = (
+                "SELECT stream_id, MAX(version) FROM events "
+                f"WHERE stream_id IN ({marks}) GROUP BY stream_id"
+            )
+            for stream, version in await self._db.fetch(sql, *batch):
+                found[stream] = int(version or 0)
+        return found
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]:
         sql = f"{SELECT_EVENTS} WHERE stream_id = $1 AND version > $2 ORDER BY version"

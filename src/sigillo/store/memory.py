@@ -56,6 +56,9 @@ class MemoryEventStore:
     async def stream_version(self, stream: str) -> int:
         return self._versions.get(stream, 0)
 
+    async def stream_versions(self, streams: Collection[str]) -> dict[str, int]:
+        return {stream: self._versions.get(stream, 0) for stream in streams}
+
     async def read_stream(self, stream: str, after_version: int = 0) -> list[RecordedEvent]:
         return [e for e in self._events if e.stream == stream and e.version > after_version]
 

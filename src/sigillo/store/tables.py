@@ -38,6 +38,7 @@ __all__ = [
     "Passwords",
     "ProjectionCheckpoints",
     "Projects",
+    "ReferenceStart",
     "Sessions",
     "SetupTokens",
     "SignInFailures",
@@ -277,6 +278,14 @@ class LogChain(Table, tablename="log_chain"):
     head_mac = Varchar(length=64)
 
 
+class ReferenceStart(Table, tablename="reference_start"):
+    """One row (id 1): from when values are read as templates (issue 18). Values set
+    before (milliseconds) stay literal, as they were read before references existed."""
+
+    id = Integer(primary_key=True)
+    since = BigInt()
+
+
 class EnvironmentSnapshots(Table, tablename="environment_snapshots"):
     """An environment's live secrets (still sealed) at a version of its stream, kept so a
     read of the past replays only the events after the nearest one. A cache of the log:
@@ -333,6 +342,7 @@ TABLES: list[type[Table]] = [
     DataKeys,
     KeyRotations,
     LogChain,
+    ReferenceStart,
     EnvironmentSnapshots,
     HealthChecks,
 ]

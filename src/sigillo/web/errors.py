@@ -29,6 +29,7 @@ from sigillo.domain.errors import (
     Unauthorized,
 )
 from sigillo.http.forms import FormTooLarge
+from sigillo.services.references import BrokenReference
 from sigillo.web.pages import redirect, render
 from sigillo.web.session import SignInRequired, login_url
 
@@ -91,6 +92,8 @@ def _sigillo(request: Request[Any, Any, Any], error: SigilloError) -> Response[s
     if isinstance(error, InvalidInput):
         label = error.field.capitalize()
         return error_page(request, 422, f"{label} {error.message}.")
+    if isinstance(error, BrokenReference):  # names the reference, never a value
+        return error_page(request, 409, f"A reference cannot be resolved: {error}.")
     if isinstance(error, Conflict):
         return error_page(request, 409)
     if isinstance(error, StorageUnavailable):

@@ -211,6 +211,11 @@ def logout(ctx: Context) -> int:
     except OSError as error:
         raise CliError(f"cannot write {ctx.config.path}: {error.strerror or error}") from None
     if record is not None:
+        # Issue 18: the offline copies made with the forgotten credential go with it, even
+        # when another scope still holds it (that scope's next fetch keeps new ones).
+        from sigillo.cli.fallback import forget_credential
+
+        forget_credential(ctx.env, record.token)
         _end_session(ctx, record)
     ctx.out.success(f"Logged out from scope {ctx.out.style(printable(scope), 'bold')}")
     return 0

@@ -1,5 +1,6 @@
-"""`sigillo orgs`, `projects` and `environments` (behaviour.md 11.10): list, show, create,
-rename and delete the containers secrets live in.
+"""What `sigillo orgs`, `projects` and `environments` share (behaviour.md 11.10): the
+calls and their errors, the output blocks and tables, and the confirmation of deletes.
+The commands themselves: cli/commands/orgs.py, projects.py, environments.py.
 
 Output is the YAML-like block of 10.2 whether stdout is a terminal or not, except for the
 create commands, which print only the new id when piped (10.8), so that
@@ -36,26 +37,19 @@ from sigillo.cli.output import printable, quote, scalar
 __all__ = [
     "announce",
     "ask",
+    "by_name",
     "call",
-    "create_environment",
-    "create_org",
-    "create_project",
-    "delete_environment",
-    "delete_project",
+    "can_confirm",
     "environment_hint",
-    "environments",
+    "environment_row",
     "failure",
-    "get_environment",
-    "get_project",
-    "orgs",
+    "list_of",
     "project_hint",
     "project_or_fail",
-    "projects",
-    "rename_environment",
     "show",
     "show_created",
     "show_list",
-    "update_project",
+    "show_table",
 ]
 
 Fields = list[tuple[str, object]]
@@ -250,7 +244,7 @@ def show_table(
         context.out.line(context.out.style(f"no {what}", "dim"))
 
 
-def _list_of(document: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+def list_of(document: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     items = document.get(key)
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
@@ -277,7 +271,7 @@ def announce(
     if project is not None:
         org_id = str(project.get("orgId") or "")
     if org_id:
-        names = {str(o.get("id")): str(o.get("name")) for o in _list_of(document, "orgs")}
+        names = {str(o.get("id")): str(o.get("name")) for o in list_of(document, "orgs")}
         org_name = names.get(org_id) or (project or {}).get("orgName")
         line += f" to org {quote(str(org_name))}" if org_name else f" to org {printable(org_id)}"
     if project is not None:
@@ -292,7 +286,7 @@ def _stdin_tty() -> bool:
         return False
 
 
-def _can_confirm(context: Context, what: str) -> None:
+def can_confirm(context: Context, what: str) -> None:
     """Without `--yes`, a delete needs a terminal to ask on (a Sigillo addition)."""
     if not context.args.yes and not _stdin_tty():
         raise CliError(
@@ -317,279 +311,9 @@ def ask(context: Context, question: str) -> None:
 # --- orgs ----------------------------------------------------------------------------
 
 
-def orgs(context: Context) -> None:
-    """`sigillo orgs`: the caller's orgs with their role in each."""
-    document = call(context, "GET", path("orgs"), "list orgs")
-    if context.args.json:
-        context.out.json(document)
-        return
-    if context.out.stdout_tty:
-        rows = [
-            [str(o.get("name")), str(o.get("role"))] for o in by_name(_list_of(document, "orgs"))
-        ]
-        show_table(context, "orgs", ["NAME", "ROLE"], rows)
-        return
-    show_list(
-        context,
-        "orgs",
-        (
-            [("id", o.get("id")), ("name", o.get("name")), ("role", o.get("role"))]
-            for o in _list_of(document, "orgs")
-        ),
-    )
-
-
-def create_org(context: Context) -> None:
-    """`sigillo orgs create --name N`: the caller becomes its admin."""
-    context.signed_in()
-    announce(context)
-    document = call(context, "POST", path("orgs"), "create org", {"name": context.args.name})
-    show_created(
-        context,
-        document,
-        [("ok", True), ("id", document.get("id")), ("name", document.get("name"))],
-    )
-
-
-# --- projects ------------------------------------------------------------------------
-
-
-def projects(context: Context) -> None:
-    """`sigillo projects [--org ID]`: every project of the caller's orgs, or of one."""
-    org = getattr(context.args, "org", None)
-    query = {"orgId": org} if org else None
-    document = call(context, "GET", path("projects"), "list projects", query=query)
-    if context.args.json:
-        context.out.json(document)
-        return
-    if context.out.stdout_tty:
-        rows = [
-            [str(p.get("name")), str(p.get("orgName"))]
-            for p in by_name(_list_of(document, "projects"), "orgName", "name")
-        ]
-        show_table(context, "projects", ["NAME", "ORG"], rows)
-        return
-    show_list(context, "projects", (_project_row(p) for p in _list_of(document, "projects")))
-
-
-def _project_row(project: Mapping[str, Any]) -> Fields:
-    return [
-        ("id", project.get("id")),
-        ("name", project.get("name")),
-        ("org_id", project.get("orgId")),
-        ("org_name", project.get("orgName")),
-    ]
-
-
-def _answer_fields(document: Mapping[str, Any]) -> Fields:
-    return [
-        ("ok", True),
-        ("id", document.get("id")),
-        ("name", document.get("name")),
-        ("org_id", document.get("orgId")),
-    ]
-
-
-def create_project(context: Context) -> None:
-    """`sigillo projects create [--org ID] --name N`, with dev, preview and prod. Without
-    `--org`, the caller's only org; with several, the error lists them."""
-    context.signed_in()
-    args = context.args
-    org = args.org or _only_org(context)
-    announce(context, org_id=org)
-    body = {"name": args.name, "orgId": org}
-    document = call(context, "POST", path("projects"), "create project", body)
-    show_created(context, document, _answer_fields(document))
-
-
-def _only_org(context: Context) -> str:
-    """The id of the caller's one org, for `projects create` without `--org`."""
-    listed = _list_of(call(context, "GET", path("orgs"), "create project"), "orgs")
-    if len(listed) == 1:
-        return str(listed[0].get("id"))
-    if not listed:
-        raise CliError(
-            "you are not a member of any org", "  create one first: sigillo orgs create --name N"
-        )
-    raise CliError(
-        "pass --org: you are a member of several orgs",
-        "available orgs:",
-        *(
-            f"  - {printable(str(o.get('name')))} ({printable(str(o.get('id')))})"
-            for o in by_name(listed)
-        ),
-    )
-
-
-def get_project(context: Context) -> None:
-    """`sigillo projects get ID`: the project and its environments."""
-    document = project_or_fail(context, context.args.id, "get project")
-    if context.args.json:
-        context.out.json(document)
-        return
-    context.out.block(_project_row(document)[:3])
-    show_list(
-        context, "environments", (_environment_row(e) for e in _list_of(document, "environments"))
-    )
-
-
-def update_project(context: Context) -> None:
-    """`sigillo projects update ID --name N`: rename it (members may, 17.1)."""
-    project = project_or_fail(context, context.args.id, "update project")
-    project_id = str(project.get("id"))
-    announce(context, project=project)
-    body = {"name": context.args.name}
-    target = path("projects", project_id)
-    document = call(context, "PATCH", target, "update project", body, hint=project_hint)
-    show(context, document, _answer_fields(document))
-
-
-def delete_project(context: Context) -> None:
-    """`sigillo projects delete ID [--yes]`: the project, its environments, secrets and
-    tokens. Asks first on a terminal; needs `--yes` without one."""
-    context.signed_in()
-    _can_confirm(context, f"project {printable(context.args.id)}")
-    project = project_or_fail(context, context.args.id, "delete project")
-    project_id = str(project.get("id"))
-    if context.out.stderr_tty or not context.args.yes:
-        announce(context, project=project)
-        ask(context, f"Delete project {quote(str(project.get('name', '')))} and all its secrets?")
-    target = path("projects", project_id)
-    document = call(context, "DELETE", target, "delete project", hint=project_hint)
-    show(context, document, [("ok", True), ("id", document.get("id"))])
-
-
-# --- environments --------------------------------------------------------------------
-
-
-def _environment_row(environment: Mapping[str, Any]) -> Fields:
+def environment_row(environment: Mapping[str, Any]) -> Fields:
     return [
         ("id", environment.get("id")),
         ("name", environment.get("name")),
         ("slug", environment.get("slug")),
     ]
-
-
-def _environment_fields(document: Mapping[str, Any], *, ok: bool) -> Fields:
-    fields: Fields = [("ok", True)] if ok else []
-    return [
-        *fields,
-        ("id", document.get("id")),
-        ("project_id", document.get("projectId")),
-        ("name", document.get("name")),
-        ("slug", document.get("slug")),
-    ]
-
-
-def environments(context: Context) -> None:
-    """`sigillo environments [-p ID]`: the project's environments in creation order (piped),
-    or a table sorted by name under the project's name (on a terminal)."""
-    project = context.project()
-    target = path("projects", project, "environments")
-    document = call(context, "GET", target, "list environments", hint=project_hint)
-    if context.args.json:
-        context.out.json(document)
-        return
-    if context.out.stdout_tty:
-        owner = project_or_fail(context, project, "list environments")
-        org = str(owner.get("orgName") or "")
-        label = printable(str(owner.get("name", ""))) + (f" (org {printable(org)})" if org else "")
-        context.out.line(f"{context.out.style('project', 'dim')} {label}")
-        rows = [
-            [str(e.get("name")), str(e.get("slug"))]
-            for e in by_name(_list_of(document, "environments"))
-        ]
-        show_table(context, "environments", ["NAME", "SLUG"], rows)
-        return
-    context.out.block([("project_id", document.get("projectId", project))])
-    show_list(
-        context, "environments", (_environment_row(e) for e in _list_of(document, "environments"))
-    )
-
-
-def create_environment(context: Context) -> None:
-    """`sigillo environments create [-p ID] --name N --slug S`: in the directory's project
-    (issue 16) unless `-p` says another; on a terminal the line before the write names the
-    project, so a directory resolving elsewhere than expected shows before it matters."""
-    context.signed_in()
-    args = context.args
-    project_id = context.project()
-    if context.out.stderr_tty:
-        announce(context, project=project_or_fail(context, project_id, "create environment"))
-    body = {"name": args.name, "slug": args.slug}
-    target = path("projects", project_id, "environments")
-    document = call(context, "POST", target, "create environment", body, hint=project_hint)
-    show_created(context, document, _environment_fields(document, ok=True))
-
-
-def _environment_or_fail(
-    context: Context, project: str, reference: str, action: str
-) -> dict[str, Any]:
-    """The environment `reference` (id or slug) names, or the failure of `action`, with
-    the project's environments after a 404."""
-    response = context.client.get(path("projects", project, "environments", reference))
-    if response.ok and isinstance(response.json(), dict):
-        document: dict[str, Any] = response.json()
-        return document
-    hint = environment_hint(context, project) if response.status == 404 else []
-    raise failure(context, response, action, hint)
-
-
-def _in_project(
-    context: Context, environment: Mapping[str, Any], project: str, reference: str
-) -> None:
-    """Refuse to write to an environment of another project reached by its id."""
-    if environment.get("projectId") != project:
-        raise CliError(
-            f"env {printable(reference)} belongs to project "
-            f"{printable(str(environment.get('projectId')))}, not {printable(project)}",
-            "  pass -p with its project to change it",
-        )
-
-
-def get_environment(context: Context) -> None:
-    """`sigillo environments get ID_OR_SLUG` in the resolved project."""
-    project = context.project()
-    document = _environment_or_fail(context, project, context.args.id, "get environment")
-    show(context, document, _environment_fields(document, ok=False))
-
-
-def rename_environment(context: Context) -> None:
-    """`sigillo environments rename ID_OR_SLUG [--name N] [--slug S]`; an omitted field is
-    sent as null, which the server reads as "unchanged" [D9]."""
-    context.signed_in()
-    args = context.args
-    if not args.name and not args.slug:
-        raise CliError("pass --name, --slug, or both")
-    project = context.project()
-    environment = _environment_or_fail(context, project, args.id, "rename environment")
-    _in_project(context, environment, project, args.id)
-    if context.out.stderr_tty:
-        announce(context, project=project_or_fail(context, project, "rename environment"))
-    body = {"name": args.name or None, "slug": args.slug or None}
-    target = path("projects", project, "environments", str(environment.get("id")))
-    document = call(context, "PATCH", target, "rename environment", body)
-    show(context, document, _environment_fields(document, ok=True))
-
-
-def delete_environment(context: Context) -> None:
-    """`sigillo environments delete ID_OR_SLUG [--yes]`: the environment and its secrets;
-    tokens scoped to it are revoked [D2]. Asks first on a terminal; needs `--yes` without."""
-    context.signed_in()
-    reference = context.args.id
-    project = context.project()
-    _can_confirm(context, f"env {printable(reference)}")
-    environment = _environment_or_fail(context, project, reference, "delete environment")
-    _in_project(context, environment, project, reference)
-    if context.out.stderr_tty or not context.args.yes:
-        owner = project_or_fail(context, project, "delete environment")
-        announce(context, project=owner)
-        ask(
-            context,
-            f"Delete environment {quote(str(environment.get('name')))}"
-            f" ({printable(str(environment.get('slug')))}) of project"
-            f" {quote(str(owner.get('name', '')))} and all its secrets?",
-        )
-    target = path("projects", project, "environments", str(environment.get("id")))
-    document = call(context, "DELETE", target, "delete environment")
-    show(context, document, [("ok", True), ("id", document.get("id"))])

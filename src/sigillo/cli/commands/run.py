@@ -16,10 +16,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from sigillo.cli.at import at_query, past_failure
-from sigillo.cli.client import Response, path
+from sigillo.cli.client import Response, Unreachable, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
 from sigillo.cli.output import printable
@@ -49,7 +49,13 @@ def run(ctx: Context) -> int:
     both = [name for name in dict.fromkeys(args.show) if name in args.redact]
     if both:
         raise CliError(f"cannot both show and redact {', '.join(map(printable, both))}")
+    watching = args.watch or args.watch_signal is not None
+    if watching:  # `run --watch`: run/watch.py (issue 18)
+        from sigillo.cli.run import watch
+
+        watch_signal = watch.check_options(args)
     environment = ctx.environment()
+    token = watch.first_token(ctx, environment) if watching else None  # before the fetch
     # While the server answers, the modules the rest needs load (bench/run_bench.py times
     # start-up). The child starts only once the secrets are here and the redactor is built.
     # The imports hold the GIL: a short switch interval hands it to the request's thread
@@ -62,18 +68,14 @@ def run(ctx: Context) -> int:
             import sigillo.cli.run.redaction  # noqa: F401
         from sigillo.cli.run.supervise import run_child, shell_command
 
-        secrets, plain, as_json = fetching.result()
+        fetched = fetching.result()
     finally:
         sys.setswitchinterval(interval)
-    redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, secrets, plain)
+    redactors, short = (None, []) if args.disable_redaction else _redactors(ctx, fetched)
     if args.shell_command is not None:
         argv = shell_command(args.shell_command, ctx.env)
-    child_env = {**_without_credentials(ctx), **secrets, "SIGILLO": "1"}
-    body = b""
-    if args.mount and args.mount_format == "json" and as_json is not None:
-        body = as_json.body  # what an older server answered to format=json: the same bytes
-    elif args.mount:  # a download of its own, so that a json mount is the server's `json`
-        body = _download(ctx, environment, args.mount_format, "fetch secrets for mount").body
+    child_env = {**_without_credentials(ctx), **fetched.secrets, "SIGILLO": "1"}
+    body = mount_body(ctx, fetched) if args.mount else b""
     ctx.client.close()  # nothing more to ask the server while the child runs
     mount = None
     # From the mount's creation until run_child takes the signals over, SIGINT, SIGTERM
@@ -87,6 +89,10 @@ def run(ctx: Context) -> int:
             mount = mounts.Mount.create(args.mount, body, args.mount_mode, ctx.env)
         if short:
             ctx.out.note(_short_note(short), "dim")
+        if watching:
+            return watch.run_watching(
+                ctx, environment, argv, child_env, redactors, fetched, mount, token, watch_signal
+            )
         return run_child(argv, child_env, redactors)
     except _Stopped as stopped:
         return 128 + stopped.signal
@@ -134,11 +140,24 @@ def _download(
     ctx: Context, environment: str, format: str, action: str, *, older: int | None = None
 ) -> Response:
     """The environment's download in `format`; an answer of status `older` (a server that
-    does not know the format) is returned as it is, for the caller to fall back."""
+    does not know the format) is returned as it is, for the caller to fall back. An
+    unreachable server is stood in for by the offline copy (cli/fallback.py), when kept."""
+    from sigillo.cli.fallback import Copies
+
     project = ctx.resolved.project or ""
     target = path("projects", project, "environments", environment, "secrets", "download")
-    query = {"format": format, **at_query(ctx)}  # --at: the secrets as they were then
-    response = ctx.client.get(target, query=query, accept="*/*")
+    # --at: the secrets as they were then; recorded as a `run` read (a server from before
+    # `purpose` ignores it and records a download)
+    query = {"format": format, "purpose": "run", **at_query(ctx)}
+    copies = Copies.of(ctx, environment, "running from")
+    try:
+        response = ctx.client.get(target, query=query, accept="*/*")
+    except Unreachable as unreachable:
+        if copies is None:
+            raise
+        return copies.use(format, unreachable)
+    if copies is not None and response.status != older:
+        copies.answered(format, response)
     if failure := past_failure(ctx, response, action):
         raise failure
     if response.status == 404:
@@ -148,26 +167,61 @@ def _download(
     return response
 
 
-def _fetch(ctx: Context, environment: str) -> tuple[dict[str, str], set[str], Response | None]:
-    """Every value (name -> value, in the server's order), the names of kind plain, and the
-    `format=json` answer when that is what was read (a server from before kinds answers 422
-    to `json-kinds`: then every value counts as a secret, failing closed)."""
+class Fetched(NamedTuple):
+    """What `sigillo run` reads: every value (name -> value, in the server's order), the
+    names of kind plain, the secret values that values hold through references (issue 18:
+    protected on their own too), and the `format=json` answer of a server from before
+    kinds (None otherwise)."""
+
+    secrets: dict[str, str]
+    plain: set[str]
+    parts: tuple[str, ...] = ()
+    as_json: Response | None = None
+
+    def __repr__(self) -> str:  # never a value
+        return f"Fetched(names={list(self.secrets)!r}, plain={sorted(self.plain)!r})"
+
+
+def _fetch(ctx: Context, environment: str) -> Fetched:
+    """The environment's values and kinds in one read (recorded as `run`); a server from
+    before kinds answers 422 to `json-kinds`, and then every value counts as a secret,
+    failing closed."""
     fetched = _download(ctx, environment, "json-kinds", "fetch secrets", older=422)
     if fetched.status == 422:
         fetched = _download(ctx, environment, "json", "fetch secrets")
-        return _secrets_of(fetched), set(), fetched
+        return Fetched(_secrets_of(fetched), set(), (), fetched)
     document: Any = fetched.json()
     if not isinstance(document, dict):
         raise CliError("invalid secrets response")
     secrets: dict[str, str] = {}
     plain: set[str] = set()
+    parts: list[str] = []
     for name, entry in document.items():
         value = entry.get("value") if isinstance(entry, dict) else None
         if isinstance(value, str):
             secrets[name] = value
             if entry.get("kind") == "plain":  # any other kind, or none, is a secret
                 plain.add(name)
-    return secrets, plain, None
+            held = entry.get("parts")
+            parts += (
+                [part for part in held if isinstance(part, str)] if isinstance(held, list) else []
+            )
+    return Fetched(secrets, plain, tuple(dict.fromkeys(parts)))
+
+
+def mount_body(ctx: Context, fetched: Fetched) -> bytes:
+    """The `--mount` file's bytes, rendered here from the values read (no second read, so
+    the audit log shows one `run`): the same renderer as the server's download formats.
+    A server from before kinds gave its own `json` answer: that, for a json mount."""
+    from sigillo.domain.errors import FormatConflict
+    from sigillo.domain.formats import render
+
+    if ctx.args.mount_format == "json" and fetched.as_json is not None:
+        return fetched.as_json.body
+    try:
+        return render(ctx.args.mount_format, list(fetched.secrets.items())).body
+    except FormatConflict as conflict:  # dotnet-json: names that cannot nest
+        raise CliError(f"cannot write the mount as {ctx.args.mount_format}: {conflict}") from None
 
 
 def _secrets_of(response: Response) -> dict[str, str]:
@@ -177,15 +231,27 @@ def _secrets_of(response: Response) -> dict[str, str]:
     return {name: value for name, value in document.items() if isinstance(value, str)}
 
 
-def _redactors(
-    ctx: Context, secrets: dict[str, str], plain: set[str]
-) -> tuple[Callable[[], Any] | None, list[str]]:
+def _redactors(ctx: Context, fetched: Fetched) -> tuple[Callable[[], Any] | None, list[str]]:
     """A factory of one redactor per stream, over every form of every protected value
     (None when nothing is protected: the streams are then inherited as they are), and the
     names of the secrets too short to protect (said on stderr, never their values)."""
-    from sigillo.cli.run.redaction import Redactor, protect
+    from sigillo.cli.run.redaction import Redactor
 
-    args = ctx.args
+    forms, short = protected(ctx, fetched)
+    if not forms:
+        return None, short
+    first = Redactor(forms)  # built once, before the child starts: a matcher error stops here
+    return first.twin, short
+
+
+def protected(ctx: Context, fetched: Fetched) -> tuple[list[bytes], list[str]]:
+    """Every form to mask: of the protected values (D18, `--show`, `--redact`), of the
+    secret values they hold through references, and of Sigillo's own credentials; and
+    the names of the secrets too short to mask. `--redact`/`--show` naming no secret of
+    the environment is an error."""
+    from sigillo.cli.run.protected import all_forms, protect, protected_values
+
+    args, secrets = ctx.args, fetched.secrets
     for option, names in (("--redact", args.redact), ("--show", args.show)):
         unknown = [name for name in dict.fromkeys(names) if name not in secrets]
         if unknown:
@@ -194,13 +260,10 @@ def _redactors(
                 + ", ".join(map(printable, unknown))
             )
     forms, short = protect(
-        secrets, plain=plain, show=args.show, redact=args.redact, redact_all=args.redact_all
+        secrets, plain=fetched.plain, show=args.show, redact=args.redact, redact_all=args.redact_all
     )
-    forms = _with_credentials(forms, ctx)
-    if not forms:
-        return None, short
-    first = Redactor(forms)  # built once, before the child starts: a matcher error stops here
-    return first.twin, short
+    held = all_forms(found for part in fetched.parts for found in protected_values(part))
+    return _with_credentials([*forms, *held], ctx), short
 
 
 CREDENTIALS = ("SIGILLO_TOKEN",)

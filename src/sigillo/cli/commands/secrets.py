@@ -29,7 +29,7 @@ from typing import Any
 
 from sigillo.cli.agents import agent_guard, guard_message, only_plain
 from sigillo.cli.at import at_query, past_failure
-from sigillo.cli.client import Response, path
+from sigillo.cli.client import Response, Unreachable, path
 from sigillo.cli.context import Context
 from sigillo.cli.errors import CliError
 from sigillo.cli.output import printable, quote
@@ -146,8 +146,11 @@ def _environment_label(ctx: Context, environment_id: str) -> str:
 def get(ctx: Context) -> int:
     """The agent-shell guard first (a value must not reach an agent's context; a plain
     one may), then the value: raw bytes when piped or `--raw`, else a three-line block.
-    `--at`: the value live then."""
+    `--at`: the value live then. References (`${…}`) come resolved by the server, unless
+    `--raw`: the value as stored."""
     at = at_query(ctx)
+    if ctx.args.raw:
+        at = {**at, "raw": "true"}
     agent = agent_guard_for(ctx, [ctx.args.name])
     name = checked_name(ctx.args.name)
     if name == "download":
@@ -306,9 +309,23 @@ def download(ctx: Context) -> int:
     at = at_query(ctx)  # --at: the environment as it was then
     agent = agent_guard_for(ctx, None)
     environment = ctx.environment()
-    response = ctx.client.get(
-        secrets_path(ctx, environment, "download"), query={"format": format, **at}, accept="*/*"
-    )
+    # Issue 18: an unreachable server is stood in for by the offline copy of this format.
+    from sigillo.cli.fallback import Copies
+
+    copies = Copies.of(ctx, environment, "downloading")
+    try:
+        response = ctx.client.get(
+            secrets_path(ctx, environment, "download"),
+            query={"format": format, **at},
+            accept="*/*",
+        )
+    except Unreachable as unreachable:
+        if copies is None:
+            raise
+        response = copies.use(format, unreachable)
+    else:
+        if copies is not None:
+            copies.answered(format, response)
     if failure := past_failure(ctx, response, "download secrets"):
         raise failure
     if response.status == 404:

@@ -238,9 +238,11 @@ def protected_forms(value: str) -> list[bytes]:
     percent-encoding (as quote(safe='') writes it, with upper and lower case digits) and JSON
     escaping (ensure_ascii True and False), then its quoted forms (_quoted_forms: shells,
     Python, Node, more URL and JSON encoders), and for a value with line feeds the form a
-    pseudo-terminal writes (each LF as CR LF). An encoded form is kept when it differs from
-    the value and is at least 8 bytes long. Lines of a multi-line value are not included:
-    select_protected lists the protected ones as values of their own."""
+    pseudo-terminal writes (each LF as CR LF) and the forms the env and docker download
+    formats write (a `--mount` file: LF as `\\n`, CR raw or as `\\r`). An encoded form is
+    kept when it differs from the value and is at least 8 bytes long. Lines of a multi-line
+    value are not included: select_protected lists the protected ones as values of their
+    own."""
     raw = _utf8(value)
     if not raw:
         return []
@@ -254,6 +256,9 @@ def protected_forms(value: str) -> list[bytes]:
     derived += _quoted_forms(value, raw)
     if b"\n" in raw:  # as a terminal shows it: its line discipline writes LF as CR LF
         derived.append(raw.replace(b"\n", b"\r\n"))
+    if b"\n" in raw or b"\r" in raw:  # as the env and docker formats write it (a mount)
+        derived.append(raw.replace(b"\n", b"\\n"))  # docker: LF as \n, CR raw
+        derived.append(raw.replace(b"\n", b"\\n").replace(b"\r", b"\\r"))  # env
     kept = [raw, *(form for form in derived if form != raw and len(form) >= MIN_DERIVED_FORM)]
     return sorted(_unique(kept), key=len, reverse=True)
 

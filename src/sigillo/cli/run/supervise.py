@@ -86,6 +86,14 @@ Not covered: a supervisor that signals every process of a cgroup (systemd's defa
 `KillMode=mixed`. Python's `signal` module does not expose `si_pid`/`si_code`, so Sigillo
 cannot tell such duplicates apart.
 
+From another thread
+-------------------
+`run_child(..., remote=Remote())` lets another thread reach the child while it runs
+(`sigillo run --watch`, run/watch.py): `remote.signal(N)` sends N to the child's group,
+`remote.stop(grace)` terminates it (SIGTERM to its group, SIGKILL after `grace` seconds);
+both are no-ops before the child started and once it has been reaped. `remote.forwarded`
+lists the signals Sigillo itself received and forwarded meanwhile.
+
 Window size: a PTY's size is copied from Sigillo's terminal at start and kept in step: on
 SIGWINCH, and by a check every 0.2 s, since the terminal sends SIGWINCH to its foreground
 group (the child's) and not to Sigillo. After a change the child's group receives SIGWINCH
@@ -102,6 +110,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -119,7 +128,7 @@ from sigillo.cli.run.terminals import (
     take_terminal,
 )
 
-__all__ = ["SHELLS", "ChildError", "RedactorLike", "run_child", "shell_command"]
+__all__ = ["SHELLS", "ChildError", "RedactorLike", "Remote", "run_child", "shell_command"]
 
 SHELLS = ("bash", "dash", "fish", "zsh", "ksh", "csh", "tcsh")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -137,6 +146,41 @@ class ChildError(CliError):
     def __init__(self, message: str, *hint: str, exit_code: int) -> None:
         super().__init__(message, *hint)
         self.exit_code = exit_code
+
+
+class Remote:
+    """Another thread's hold on the child `run_child` supervises (see "From another
+    thread" in the module docstring)."""
+
+    def __init__(self) -> None:
+        self.forwarded: list[int] = []  # signals Sigillo received and forwarded
+        self._lock = threading.Lock()
+        self._supervisor: _Supervisor | None = None  # while the child runs
+
+    def signal(self, signum: int) -> bool:
+        """Send `signum` to the child's process group; False when no child runs."""
+        with self._lock:
+            supervisor = self._supervisor
+            if supervisor is None or supervisor.status is not None:
+                return False
+            supervisor._signal_child(signum)
+            return True
+
+    def stop(self, grace: float) -> bool:
+        """SIGTERM to the child's group now, SIGKILL after `grace` seconds unless it has
+        exited; False when no child runs."""
+        with self._lock:
+            supervisor = self._supervisor
+            if supervisor is None or supervisor.status is not None:
+                return False
+            supervisor.kill_at = time.monotonic() + grace
+            supervisor._signal_child(signal.SIGTERM)
+            supervisor._wake()
+            return True
+
+    def _attach(self, supervisor: _Supervisor | None) -> None:
+        with self._lock:
+            self._supervisor = supervisor
 
 
 def shell_command(command: str, env: Mapping[str, str]) -> list[str]:
@@ -158,6 +202,7 @@ def run_child(
     stdout_fd: int = 1,
     stderr_fd: int = 2,
     grace: float = GRACE,
+    remote: Remote | None = None,
 ) -> int:
     """Run `argv` to completion; Sigillo's exit status (see the module docstring).
 
@@ -174,6 +219,7 @@ def run_child(
     supervisor = _Supervisor(
         list(argv), dict(env), redactors, (stdin_fd, stdout_fd, stderr_fd), grace
     )
+    supervisor.remote = remote
     return supervisor.run()
 
 
@@ -201,6 +247,8 @@ class _Supervisor:
         self.waker_r, self.waker_w = os.pipe()  # signals and the output threads wake the loop
         self.relaying = False  # keys are passed to the console's PTY
         self.keys = b""  # keys read from the terminal, not yet passed on
+        self.remote: Remote | None = None  # another thread's hold on the child
+        self.kill_at = math.inf  # when a stop asked from another thread becomes a SIGKILL
 
     # -- the whole run ----------------------------------------------------------------
 
@@ -215,8 +263,12 @@ class _Supervisor:
             self._spawn()
             self.relaying = self.console is not None
             self.output.start(ended=self._wake)
+            if self.remote is not None:
+                self.remote._attach(self)
             self._supervise()
         finally:
+            if self.remote is not None:
+                self.remote._attach(None)  # before the waker pipe is closed
             self.output.close()
             if self.console is not None:
                 self.console.close()  # the terminal's modes as they were
@@ -262,12 +314,15 @@ class _Supervisor:
                 return
             if self.output.failure is not None and now > self.output.failed_at + KILL_AFTER:
                 self._signal_child(signal.SIGKILL)
+            if now >= self.kill_at:
+                self._signal_child(signal.SIGKILL)  # a stop from another thread, unheeded
+                self.kill_at = math.inf
             if now >= follow_at:
                 self._follow_terminal()
                 follow_at = now + _TERMINAL_CHECK
             if self.keys:
                 self._pass_keys()
-            wait = min(follow_at, poll_child_at) - time.monotonic()
+            wait = min(follow_at, poll_child_at, self.kill_at) - time.monotonic()
             if self.keys:
                 wait = min(wait, _INPUT_RETRY)
             if self.output.failure is not None and self.status is None:
@@ -417,6 +472,8 @@ class _Supervisor:
         elif signum == signal.SIGCONT:
             self._resume()
         else:
+            if self.remote is not None:
+                self.remote.forwarded.append(signum)
             self._signal_child(signum)
 
     def _follow_terminal(self) -> None:

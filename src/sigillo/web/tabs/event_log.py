@@ -29,7 +29,7 @@ from litestar.types import ControllerRouterHandler
 from sigillo.domain.errors import NotFound
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.domain.streams import environment_stream
-from sigillo.services.audit import ActorChoice, AuditEntry
+from sigillo.services.audit_entries import ActorChoice, AuditEntry
 from sigillo.services.container import Services
 from sigillo.services.log_chain import ChainReport
 from sigillo.web.pages import is_htmx, redirect, render

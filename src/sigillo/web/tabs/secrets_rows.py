@@ -29,11 +29,14 @@ from collections.abc import Collection, Iterable, Mapping
 
 from markupsafe import Markup, escape
 
+from sigillo.domain.errors import InvalidInput
 from sigillo.domain.projections.rows import CurrentSecretRow
+from sigillo.domain.references import parse, template
 from sigillo.web.engine import iso_time, relative_time
 
 __all__ = [
     "BULLETS",
+    "Resolution",
     "kind_cells",
     "live_rows",
     "masked_cell",
@@ -52,6 +55,10 @@ SAVED_TAG = '<span class="tag">saved</span>'
 MAX_ROWS_SHOWN = 40
 WRAP_COLUMNS = 60
 
+
+# What a revealed value holding references resolves to, or why it cannot be (issue 18):
+# (resolved value, None) or (None, the reason); the note under the value says it.
+Resolution = tuple[str | None, str | None]
 
 _SAFE = re.compile(r"[A-Za-z0-9_.:/ -]*")  # nothing HTML would read as markup
 
@@ -94,10 +101,19 @@ def masked_cell(name: str, empty: bool = False) -> Markup:
     return _built(_masked(_e(name), empty))
 
 
-def _shown(name: str, value: str, url: str, *, plain: bool, oob: bool) -> str:
-    """A value shown for editing: a revealed secret (with "Hide value") or a plain value.
-    The newline after `<textarea>` is eaten by the HTML parser, so a value's own leading
-    newline survives."""
+def _shown(
+    name: str,
+    value: str,
+    url: str,
+    *,
+    plain: bool,
+    oob: bool,
+    note: str = "",
+) -> str:
+    """A value shown for editing, as stored (references unresolved): a revealed secret
+    (with "Hide value") or a plain value, and the `note` on its references. The newline
+    after `<textarea>` is eaten by the HTML parser, so a value's own leading newline
+    survives."""
     n, v = _e(name), escape(value)
     lines = min(shown_rows(value), MAX_ROWS_SHOWN)
     swap = ' hx-swap-oob="true"' if oob else ""
@@ -105,7 +121,35 @@ def _shown(name: str, value: str, url: str, *, plain: bool, oob: bool) -> str:
     return (
         f'<td id="v-{n}" class="{"pl" if plain else "on"}"{swap}>{_toggle(n, plain)}'
         f'<textarea name="v:{n}" rows="{lines}" aria-label="Value of {n}">\n{v}</textarea>'
-        f"{hide}</td>"
+        f"{hide}{note}</td>"
+    )
+
+
+def reference_note(name: str, value: str, resolution: Resolution | None = None) -> str:
+    """The line under a shown value that holds references (issue 18): what it resolves
+    to (once revealed: the referenced reads are recorded), why it cannot be resolved, or
+    (a plain value, not revealed) which references it holds. Empty for any other value."""
+    n = _e(name)
+    if resolution is not None:
+        resolved, error = resolution
+        if error is not None:
+            return f'<p class="ref bad" id="r-{n}" role="alert">Cannot resolve: {_e(error)}</p>'
+        if resolved is not None:
+            shown = escape(resolved)
+            return f'<p class="ref" id="r-{n}">Resolves to <code>{shown}</code></p>'
+    if not template(value):
+        return ""
+    try:
+        held = parse(value).references
+    except InvalidInput as error:
+        reason = _e(error.message)
+        return f'<p class="ref bad" id="r-{n}" role="alert">Not a reference: {reason}</p>'
+    if not held:  # only `$${` escapes
+        return ""
+    listed = _e(", ".join(reference.text for reference in held))
+    return (
+        f'<p class="ref" id="r-{n}">Refers to <code>{listed}</code>'
+        f' <button form="s-rv" name="name" value="{n}" class="link-button">Resolve</button></p>'
     )
 
 
@@ -115,15 +159,28 @@ def shown_rows(value: str) -> int:
 
 
 def revealed_cell(
-    name: str, value: str, url: str, *, plain: bool = False, oob: bool = False
+    name: str,
+    value: str,
+    url: str,
+    *,
+    plain: bool = False,
+    oob: bool = False,
+    resolution: Resolution | None = None,
 ) -> Markup:
-    """The cell of a value just revealed (or of a plain value, which needs no reveal)."""
-    return _built(_shown(name, value, url, plain=plain, oob=oob))
+    """The cell of a value just revealed (or of a plain value, which needs no reveal);
+    `resolution` for a value that holds references."""
+    note = "" if resolution is None else reference_note(name, value, resolution)
+    return _built(_shown(name, value, url, plain=plain, oob=oob, note=note))
 
 
-def revealed_cells(values: Mapping[str, str], url: str) -> Markup:
+def revealed_cells(
+    values: Mapping[str, str], url: str, resolutions: Mapping[str, Resolution] | None = None
+) -> Markup:
     """Every revealed cell as an out-of-band swap ("Show all")."""
-    return Markup("").join(revealed_cell(n, v, url, oob=True) for n, v in values.items())
+    found = resolutions or {}
+    return Markup("").join(
+        revealed_cell(n, v, url, oob=True, resolution=found.get(n)) for n, v in values.items()
+    )
 
 
 def kind_cells(
@@ -156,6 +213,8 @@ def live_rows(
     now_ms: int,
     plain: Mapping[str, str] | None = None,
     select: bool = False,
+    resolutions: Mapping[str, Resolution] | None = None,
+    references_since: int = 0,
 ) -> Markup:
     """One row per live secret: key input (`k:<name>`), value cell (kind button, value
     masked, revealed or plain), last update, delete. `plain` holds the values of the plain
@@ -172,10 +231,12 @@ def live_rows(
             when = f'<time datetime="{iso_time(moment)}">{relative_time(moment, now_ms)}</time>'
             times[moment] = when
         cell: str
-        if name in shown_plain:
-            cell = _shown(name, shown_plain[name], url, plain=True, oob=False)
-        elif name in revealed:
-            cell = _shown(name, revealed[name], url, plain=False, oob=False)
+        value = shown_plain.get(name, revealed.get(name))
+        if value is not None:
+            note = ""
+            if "${" in value and row.updated_at >= references_since:
+                note = reference_note(name, value, (resolutions or {}).get(name))
+            cell = _shown(name, value, url, plain=name in shown_plain, oob=False, note=note)
         else:
             cell = _masked(n, name in empty)
         mark, tag = ("", "") if name not in saved else (' class="saved"', SAVED_TAG)

@@ -27,12 +27,14 @@ from litestar.types import ControllerRouterHandler
 
 from sigillo.domain.errors import InvalidInput, NotFound
 from sigillo.domain.formats import render as render_format
+from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow
 from sigillo.services.container import Services
+from sigillo.services.references import ReadScope
 from sigillo.web.pages import PAGE_HEADERS, is_htmx, redirect, render
 from sigillo.web.params import PathText
 from sigillo.web.project import ENV
 from sigillo.web.session import Viewer
-from sigillo.web.tabs.secrets_rows import revealed_cell, revealed_cells
+from sigillo.web.tabs.secrets_rows import Resolution, revealed_cell, revealed_cells
 from sigillo.web.tabs.secrets_view import BANNER_COOKIE, call_for, fields
 
 __all__ = ["ROUTES"]
@@ -53,20 +55,40 @@ async def reveal(
     name = next((value for key, value in await fields(request) if key == "name"), "")
     environment = call.place.environment
     try:
-        [(row, value)] = await services.secrets.reveal(
-            environment.id, [name], viewer.actor, "reveal"
-        )
+        revealed = await services.secrets.reveal(environment.id, [name], viewer.actor, "reveal")
     except InvalidInput as error:
         return await call.refuse(f"Name {error.message}.")
     except NotFound:
         return await call.refuse(
             "This secret is no longer set in this environment. Reload the page.", status=404
         )
+    [(row, value)] = revealed
+    resolutions = await _resolutions(services, environment, revealed, viewer)
     if not is_htmx(request):
-        return await call.page(revealed={row.name: value})
-    cell = revealed_cell(row.name, value, call.place.url, plain=row.kind == "plain")
+        return await call.page(revealed={row.name: value}, resolutions=resolutions)
+    resolution = resolutions.get(row.name)
+    plain = row.kind == "plain"
+    cell = revealed_cell(row.name, value, call.place.url, plain=plain, resolution=resolution)
     headers = {"HX-Retarget": f"#v-{row.name}", "HX-Reswap": "outerHTML"}
     return render(request, MARKUP, {"markup": cell}, headers=headers)
+
+
+async def _resolutions(
+    services: Services,
+    environment: EnvironmentRow,
+    revealed: list[tuple[CurrentSecretRow, str]],
+    viewer: Viewer,
+) -> dict[str, Resolution]:
+    """What each revealed value that holds references resolves to, or why it cannot be:
+    the referenced secrets' reads recorded as reveals too (services.references)."""
+    resolved = await services.references.resolve(
+        environment, revealed, ReadScope(viewer.actor), "reveal", strict=False
+    )
+    return {
+        r.row.name: (None, r.error) if r.error is not None else (r.value, None)
+        for r in resolved
+        if r.references or r.error is not None
+    }
 
 
 @post(ENV + "/reveal-all", name="web:secrets-reveal-all", status_code=200)
@@ -84,9 +106,10 @@ async def reveal_all(
     ]
     revealed = await services.secrets.reveal_each(environment_id, hidden, viewer.actor, "reveal")
     values = {row.name: value for row, value in revealed}
+    resolutions = await _resolutions(services, call.place.environment, revealed, viewer)
     if not is_htmx(request):
-        return await call.page(revealed=values)
-    cells = revealed_cells(values, call.place.url)
+        return await call.page(revealed=values, resolutions=resolutions)
+    cells = revealed_cells(values, call.place.url, resolutions)
     return render(request, MARKUP, {"markup": cells})
 
 
@@ -98,10 +121,11 @@ async def _env_text(
     env_slug: PathText,
 ) -> tuple[bytes, str]:
     call = await call_for(request, services, viewer, project_id, env_slug)
-    revealed = await services.secrets.reveal(
-        call.place.environment.id, None, viewer.actor, "download"
-    )
-    rendered = render_format("env", [(row.name, value) for row, value in revealed])
+    environment = call.place.environment
+    revealed = await services.secrets.reveal(environment.id, None, viewer.actor, "download")
+    scope = ReadScope(viewer.actor)
+    resolved = await services.references.resolve(environment, revealed, scope, "download")
+    rendered = render_format("env", [(r.row.name, r.value) for r in resolved])
     return rendered.body, call.place.environment.slug
 
 

@@ -33,7 +33,7 @@ from sigillo.web.pages import is_htmx, redirect, render
 from sigillo.web.project import ProjectPage, project_page, render_tab
 from sigillo.web.session import Viewer
 from sigillo.web.tabs.secrets_notices import Notice
-from sigillo.web.tabs.secrets_rows import live_rows, masked_cell, missing_rows
+from sigillo.web.tabs.secrets_rows import Resolution, live_rows, masked_cell, missing_rows
 
 __all__ = [
     "BANNER_COOKIE",
@@ -114,6 +114,9 @@ class SecretsView:
     cli_api_url: str = ""  # what `sigillo login --api-url` needs; "" on the CLI's default
     plain: Mapping[str, str] = field(default_factory=dict)  # the values of plain rows
     revealed: Mapping[str, str] = field(default_factory=dict)
+    # name -> (what a revealed value resolves to, or why it cannot be resolved) (issue 18)
+    resolutions: Mapping[str, Resolution] = field(default_factory=dict)
+    references_since: int = 0  # values set before are literal (services.references)
     saved: frozenset[str] = frozenset()
     notice: Notice | None = None
     dialog: str = ""  # a dialog shown open (a plain request's way to open it)
@@ -135,6 +138,8 @@ class SecretsView:
             now_ms=self.now_ms,
             plain=self.plain,
             select=self.select,
+            resolutions=self.resolutions,
+            references_since=self.references_since,
         )
 
     @property
@@ -177,6 +182,7 @@ async def build_view(
         banner=request.cookies.get(BANNER_COOKIE) != "1",
         cli_api_url=cli_api_url(request),
         now_ms=int(time.time() * 1000),
+        references_since=services.references.since,
         **extra,
     )
 
