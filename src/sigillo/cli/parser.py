@@ -697,6 +697,50 @@ def _completion(commands: Any) -> None:
     completion.add_argument("shell", choices=("bash", "zsh", "fish"))
 
 
+def _mcp(commands: Any) -> None:
+    mcp = _command(
+        commands,
+        "mcp",
+        "mcp:serve",
+        "serve the Model Context Protocol over stdio, for AI agents (no tool returns a value)",
+        "claude mcp add sigillo -- sigillo mcp",
+        "sigillo mcp -c dev                       (the environment it acts on by default)",
+    )
+    _project(mcp)
+    _environment(mcp)
+
+
+def _agent(commands: Any) -> None:
+    agent = _command(
+        commands,
+        "agent",
+        "agent:skill",
+        "teach AI agents to use Sigillo: print or install the agent skill",
+        "sigillo agent skill                       (print SKILL.md)",
+        "sigillo agent skill --install claude",
+    )
+    actions = agent.add_subparsers(dest="action", metavar="ACTION")
+    skill = _command(
+        actions,
+        "skill",
+        "agent:skill",
+        "print the agent skill (SKILL.md), or install it for an agent host",
+        "sigillo agent skill",
+        "sigillo agent skill --install claude      (~/.claude/skills/sigillo/SKILL.md)",
+        "sigillo agent skill --install cursor --dir .",
+    )
+    skill.add_argument(
+        "--install",
+        metavar="HOST",
+        action="append",
+        default=[],
+        help="claude, cursor, codex, … (repeat for several)",
+    )
+    skill.add_argument(
+        "--dir", metavar="PATH", default=None, help="install into this project, not your home"
+    )
+
+
 # Each command's builder, in the order `sigillo --help` lists them.
 COMMANDS: dict[str, Callable[[Any], None]] = {
     "login": _login,
@@ -709,6 +753,8 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "projects": _projects,
     "environments": _environments,
     "tokens": _tokens,
+    "mcp": _mcp,
+    "agent": _agent,
     "completion": _completion,
 }
 
