@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["create_user_and_sign_in", "free_port", "server", "wait_healthy"]
+__all__ = ["create_user_and_sign_in", "free_port", "keyed_server", "server", "wait_healthy"]
 
 START_TIMEOUT = 30.0
 
@@ -100,3 +100,31 @@ def create_user_and_sign_in(
     assert signed.status_code == 200, signed.text
     token: str = signed.json()["token"]
     return token
+
+
+@contextmanager
+def keyed_server(
+    data_dir: Path, url: str, log: Path, key: str, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`sigillo server` on the database `url` with the master key `key` in `data_dir`
+    (where `sigillo admin` finds it too), healthy: yields the process and its base URL, and
+    kills it at the end. Replicas of one database share the same `key`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
+    port = free_port()
+    command = [sys.executable, "-m", "sigillo", "server", "--data-dir", str(data_dir)]
+    command += ["--port", str(port), "--database-url", url]
+    data_dir.mkdir(mode=0o700, exist_ok=True)
+    (data_dir / "encryption.key").write_text(key + "\n")
+    (data_dir / "encryption.key").chmod(0o600)
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env={**clean, **(env or {})}
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(process, base, log)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sigillo.cli.parser import COMMANDS, add_commands, root_parser
+from sigillo.cli.parser import root_parser
+from sigillo.cli.parser_commands import COMMANDS, add_commands
 
 __all__ = ["main", "parser"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sigillo.cli.fallback import open_sealed
+from sigillo.cli.fallback_files import open_sealed
 from tests.cli.conftest import (
     EMAIL,
     PASSWORD,
@@ -154,8 +154,26 @@ ECHO = 'echo "key=$SECRET_KEY port=$PORT"'
 
 
 def copies(cli: Sigillo) -> list[Path]:
+    """The copies kept (not the keyed digests beside them, `<copy>.seen`)."""
     root = cli.home / ".sigillo" / "fallback"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".seen")
+
+
+def test_an_unchanged_answer_is_not_written_again(
+    cli: Sigillo, api_server: Server, project: Project
+) -> None:
+    """Most runs read what the last one did: the copy (and its digest) stay as they are,
+    so no helper process starts; a change writes it again."""
+    ok(cli("run", "--", "true"))
+    [copy] = copies(cli)
+    first = copy.stat().st_mtime_ns
+    ok(cli("run", "--", "true"))
+    assert copy.stat().st_mtime_ns == first
+    put(api_server, project, "dev", {"SECRET_KEY": "changed_value_123456", "PORT": "4000"})
+    ok(cli("run", "--", "true"))
+    assert copy.stat().st_mtime_ns != first
 
 
 def failed(done: subprocess.CompletedProcess[str], *said: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from sigillo.__main__ import COMMAND_NAMES, main, parser
-from sigillo.cli.parser import COMMANDS
+from sigillo.cli.parser_commands import COMMANDS
 
 
 def _paths(node: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

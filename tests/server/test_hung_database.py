@@ -10,15 +10,13 @@ database does."""
 from __future__ import annotations
 
 import base64
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +24,7 @@ import httpx
 import pytest
 
 from tests.databases import Databases, skip_without_postgres
-from tests.live_server import create_user_and_sign_in, free_port, wait_healthy
+from tests.live_server import create_user_and_sign_in, keyed_server
 from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 TIMEOUT = 2.0  # SIGILLO_DATABASE_TIMEOUT for these servers
@@ -34,30 +32,11 @@ TIMEOUT = 2.0  # SIGILLO_DATABASE_TIMEOUT for these servers
 # server's own statement_timeout (store.postgres), and room for a loaded test machine.
 BOUND = TIMEOUT + 1.0 + 2.0
 KEY = base64.b64encode(b"h" * 32).decode()
+Running = AbstractContextManager[tuple[subprocess.Popen[bytes], str]]
 
 
-@contextmanager
-def running_server(
-    data_dir: Path, url: str, log: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
-    port = free_port()
-    command = [sys.executable, "-m", "sigillo", "server", "--data-dir", str(data_dir)]
-    command += ["--port", str(port), "--database-url", url]
-    env = clean | {"SIGILLO_DATABASE_TIMEOUT": str(TIMEOUT)}
-    data_dir.mkdir(mode=0o700, exist_ok=True)  # the key where `sigillo admin` finds it too
-    (data_dir / "encryption.key").write_text(KEY + "\n")
-    (data_dir / "encryption.key").chmod(0o600)
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(process, base, log)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+def running_server(data_dir: Path, url: str, log: Path) -> Running:
+    return keyed_server(data_dir, url, log, KEY, {"SIGILLO_DATABASE_TIMEOUT": str(TIMEOUT)})
 
 
 def signed_in(base: str, data_dir: Path, url: str) -> dict[str, str]:

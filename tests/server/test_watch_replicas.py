@@ -6,43 +6,24 @@ a long poll waits on it (the poll is answered, unchanged)."""
 from __future__ import annotations
 
 import base64
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 
 from tests.databases import Databases, skip_without_postgres
-from tests.live_server import create_user_and_sign_in, free_port, wait_healthy
+from tests.live_server import create_user_and_sign_in, keyed_server
 
 KEY = base64.b64encode(b"w" * 32).decode()
+Running = AbstractContextManager[tuple[subprocess.Popen[bytes], str]]
 
 
-@contextmanager
-def running(data_dir: Path, url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
-    port = free_port()
-    command = [sys.executable, "-m", "sigillo", "server", "--data-dir", str(data_dir)]
-    command += ["--port", str(port), "--database-url", url]
-    data_dir.mkdir(mode=0o700, exist_ok=True)  # the key where `sigillo admin` finds it too
-    (data_dir / "encryption.key").write_text(KEY + "\n")
-    (data_dir / "encryption.key").chmod(0o600)
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=clean)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(process, base, log)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+def running(data_dir: Path, url: str, log: Path) -> Running:
+    return keyed_server(data_dir, url, log, KEY)
 
 
 def environment_url(base: str, headers: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sigillo.cli import fallback
+from sigillo.cli import fallback, fallback_files
 from sigillo.cli.client import Client, Unreachable
 from sigillo.cli.errors import CliError
 
@@ -71,48 +71,50 @@ def test_turned_off(flag: bool, variable: str, off: bool) -> None:
 
 
 def test_names_say_nothing_and_depend_on_everything() -> None:
-    name = fallback.file_name(TOKEN, URL, "proj_1", "dev", "json-kinds")
+    name = fallback_files.file_name(TOKEN, URL, "proj_1", "dev", "json-kinds")
     target, _, kind = name.partition("-")
     assert len(target) == len(kind) == 32
     assert all(c in "0123456789abcdef" for c in target + kind)
-    assert name == fallback.file_name(TOKEN, URL, "proj_1", "dev", "json-kinds")
+    assert name == fallback_files.file_name(TOKEN, URL, "proj_1", "dev", "json-kinds")
     others = {
-        fallback.file_name("sig_another", URL, "proj_1", "dev", "json-kinds"),
-        fallback.file_name(TOKEN, URL + ":8443", "proj_1", "dev", "json-kinds"),
-        fallback.file_name(TOKEN, URL, "proj_2", "dev", "json-kinds"),
-        fallback.file_name(TOKEN, URL, "proj_1", "prod", "json-kinds"),
-        fallback.file_name(TOKEN, URL, "proj_1", "dev", "env"),
+        fallback_files.file_name("sig_another", URL, "proj_1", "dev", "json-kinds"),
+        fallback_files.file_name(TOKEN, URL + ":8443", "proj_1", "dev", "json-kinds"),
+        fallback_files.file_name(TOKEN, URL, "proj_2", "dev", "json-kinds"),
+        fallback_files.file_name(TOKEN, URL, "proj_1", "prod", "json-kinds"),
+        fallback_files.file_name(TOKEN, URL, "proj_1", "dev", "env"),
     }
     assert name not in others
     assert len(others) == 5
     # The formats of one target share its prefix, so forgetting a target finds them all.
-    assert fallback.file_name(TOKEN, URL, "proj_1", "dev", "env").startswith(target + "-")
-    assert fallback.credential_directory(Path("/x"), TOKEN) != fallback.credential_directory(
-        Path("/x"), "sig_another"
-    )
+    assert fallback_files.file_name(TOKEN, URL, "proj_1", "dev", "env").startswith(target + "-")
+    assert fallback_files.credential_directory(
+        Path("/x"), TOKEN
+    ) != fallback_files.credential_directory(Path("/x"), "sig_another")
 
 
 BINDING = b'["sigillo offline copy 1", "https://secrets.example.com", "p", "dev", "env"]'
 
 
 def test_sealed_opens_only_with_its_token_and_binding() -> None:
-    sealed = fallback.seal(TOKEN, BINDING, b"A=secret-value\n")
+    sealed = fallback_files.seal(TOKEN, BINDING, b"A=secret-value\n")
     assert b"secret-value" not in sealed
     assert TOKEN.encode() not in sealed
-    assert fallback.open_sealed(TOKEN, BINDING, sealed) == b"A=secret-value\n"
-    assert fallback.open_sealed("sig_another", BINDING, sealed) is None
-    assert fallback.open_sealed(TOKEN, BINDING.replace(b"dev", b"prod"), sealed) is None
-    assert fallback.seal(TOKEN, BINDING, b"x") != fallback.seal(TOKEN, BINDING, b"x")  # salted
+    assert fallback_files.open_sealed(TOKEN, BINDING, sealed) == b"A=secret-value\n"
+    assert fallback_files.open_sealed("sig_another", BINDING, sealed) is None
+    assert fallback_files.open_sealed(TOKEN, BINDING.replace(b"dev", b"prod"), sealed) is None
+    assert fallback_files.seal(TOKEN, BINDING, b"x") != fallback_files.seal(
+        TOKEN, BINDING, b"x"
+    )  # salted
 
 
 def test_every_altered_byte_is_refused() -> None:
-    sealed = fallback.seal(TOKEN, BINDING, b"A=secret-value\n")
+    sealed = fallback_files.seal(TOKEN, BINDING, b"A=secret-value\n")
     for at in range(len(sealed)):
         altered = bytearray(sealed)
         altered[at] ^= 0x01
-        assert fallback.open_sealed(TOKEN, BINDING, bytes(altered)) is None, at
-    assert fallback.open_sealed(TOKEN, BINDING, sealed[:-1]) is None
-    assert fallback.open_sealed(TOKEN, BINDING, b"") is None
+        assert fallback_files.open_sealed(TOKEN, BINDING, bytes(altered)) is None, at
+    assert fallback_files.open_sealed(TOKEN, BINDING, sealed[:-1]) is None
+    assert fallback_files.open_sealed(TOKEN, BINDING, b"") is None
 
 
 class _Out:
@@ -145,7 +147,7 @@ def _kept(ctx: Any, body: bytes, fetched: float) -> fallback.Copies:
 def test_a_kept_copy_stands_in_with_a_note(tmp_path: Path) -> None:
     ctx = _context(tmp_path)
     copies = _kept(ctx, b'{"A": {"value": "v", "kind": "secret"}}', time.time() - 7500)
-    [path] = (tmp_path / ".sigillo" / "fallback").rglob("*-*")
+    [path] = [p for p in (tmp_path / ".sigillo" / "fallback").rglob("*-*") if p.suffix != ".seen"]
     assert path.stat().st_mode & 0o777 == 0o600
     answer = copies.use("json-kinds", _unreachable())
     assert (answer.status, json.loads(answer.body)) == (
@@ -160,7 +162,7 @@ def test_a_kept_copy_stands_in_with_a_note(tmp_path: Path) -> None:
 def test_an_altered_copy_is_refused_and_removed(tmp_path: Path) -> None:
     ctx = _context(tmp_path)
     copies = _kept(ctx, b"{}", time.time())
-    [path] = (tmp_path / ".sigillo" / "fallback").rglob("*-*")
+    [path] = [p for p in (tmp_path / ".sigillo" / "fallback").rglob("*-*") if p.suffix != ".seen"]
     data = bytearray(path.read_bytes())
     data[-3] ^= 0x80
     path.write_bytes(bytes(data))

@@ -26,8 +26,8 @@ from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
+from sigillo.api.environment_access import environment_for
 from sigillo.api.environments import PathId
-from sigillo.api.secrets import environment_for
 from sigillo.services.audit import DEFAULT_LIMIT, MAX_LIMIT
 from sigillo.services.audit_entries import AuditPage
 from sigillo.services.container import Services

@@ -12,11 +12,10 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
+from sigillo.api.environment_access import At, Purpose
 from sigillo.api.environments import PathId
 from sigillo.api.secret_bodies import SecretList, SecretSet, SecretsSet, SetSecret, SetSecrets
 from sigillo.api.secrets import (
-    At,
-    Purpose,
     download_from,
     list_secrets_of,
     set_secret_in,

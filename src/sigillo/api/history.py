@@ -1,6 +1,6 @@
 """Reading and undoing the past (issue 17): one secret's history, a diff of two environments
 or of two moments, and a rollback to a moment. Sessions and API tokens alike, resolved as
-the secrets routes resolve them (sigillo.api.secrets.environment_for): a token scoped to
+the secrets routes resolve them (sigillo.api.environment_access.environment_for): a token scoped to
 one environment reaches neither another environment's present nor its past.
 
 A moment (`fromAt`, `toAt`, a rollback's `to`) is an RFC 3339 time with its offset
@@ -32,8 +32,8 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
+from sigillo.api.environment_access import NO_STORE, environment_for
 from sigillo.api.environments import PathId
-from sigillo.api.secrets import NO_STORE, environment_for
 from sigillo.domain.errors import InvalidInput
 from sigillo.domain.events import SecretDeleted, SecretKind, SecretKindChanged, SecretSet
 from sigillo.domain.moments import Moment, parse_moment

@@ -21,8 +21,8 @@ from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
+from sigillo.api.environment_access import environment_for
 from sigillo.api.environments import PathId
-from sigillo.api.secrets import environment_for
 from sigillo.domain.errors import StorageUnavailable
 from sigillo.domain.streams import environment_stream
 from sigillo.services.container import Services

@@ -1,7 +1,7 @@
 """Watching an environment for changes (issue 18): the long poll behind `sigillo run --watch`.
 
 `GET /api/v0/projects/{projectId}/environments/{environmentId}/watch?since=&timeout=`
-admits whoever may read the environment's secrets (sigillo.api.secrets.environment_for,
+admits whoever may read the environment's secrets (sigillo.api.environment_access.environment_for,
 sessions and API tokens alike: a token scoped to another environment is refused as a read
 would be). It answers `{"token", "changed"}` and never a value or a name:
 
@@ -32,8 +32,8 @@ from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from sigillo.api.auth import Principal
+from sigillo.api.environment_access import NO_STORE, environment_for, read_scope
 from sigillo.api.environments import PathId
-from sigillo.api.secrets import NO_STORE, environment_for, read_scope
 from sigillo.domain.streams import environment_stream
 from sigillo.services.container import Services
 from sigillo.services.watch import TooManyWatchers

@@ -46,6 +46,7 @@ __all__ = [
     "Source",
     "child_scopes",
     "config_path",
+    "fsync_directory",
     "normalise_scope",
     "resolve",
     "worktree_main_root",
@@ -413,14 +414,14 @@ class Config:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
 
 def _pick(new: str | _Keep | None, current: str | None) -> str | None:
     return current if isinstance(new, _Keep) else new
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename durable (POSIX); best effort, the file itself is already complete."""
     if os.name == "nt":
         return
