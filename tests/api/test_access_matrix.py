@@ -25,7 +25,7 @@ from sigillo.settings import Settings
 from tests.api.conftest import PASSWORD, Api
 from tests.api.helpers import actor_of, bearer
 
-Policy = Literal["public", "session", "member", "admin", "read", "write"]
+Policy = Literal["public", "session", "own", "member", "admin", "read", "write"]
 ENV = "/api/v0/projects/{project_id}/environments/{environment_id}"
 SECRETS = ENV + "/secrets"
 BY_ID = "/api/environments/{environment_id}/secrets"
@@ -61,6 +61,14 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("POST", "/api/auth/device/approve"): ("session", {"userCode": "{code}"}),
     ("POST", "/api/auth/device/deny"): ("session", {"userCode": "{code}"}),
     ("GET", "/api/v0/me"): ("session", None),
+    # A user's own sessions: a live API token is told it has none (403).
+    ("GET", "/api/v0/sessions"): ("own", None),
+    ("DELETE", "/api/v0/sessions/{session_id}"): ("own", None),  # the peer's: 404 to others
+    ("POST", "/api/v0/sessions/end-others"): ("own", None),
+    ("POST", "/api/v0/me/password"): (  # the same password again: nobody is locked out
+        "own",
+        {"currentPassword": PASSWORD, "newPassword": PASSWORD},
+    ),
     ("GET", "/api/v0/orgs"): ("session", None),
     ("POST", "/api/v0/orgs"): ("session", {"name": "New"}),
     ("DELETE", "/api/v0/orgs/{org_id}"): ("admin", None),
@@ -186,6 +194,7 @@ async def world(api: Api, users: dict[str, dict[str, str]]) -> tuple[dict[str, s
     peer_id = (await actor_of(api, users["peer"])).id
     peer = next(m for m in await api.services.access.members(org.id, admin) if m.user_id == peer_id)
     code = await api.services.device.request("sigillo-cli", "", ip_address="127.0.0.1")
+    peer_sessions = await api.services.accounts.sessions(peer_id)
     await asyncio.sleep(max(0.0, soon / 1000 - time.time()) + 0.01)  # the token has expired
     values = {
         "org_id": org.id,
@@ -198,6 +207,7 @@ async def world(api: Api, users: dict[str, dict[str, str]]) -> tuple[dict[str, s
         "token": invite_token,
         "o": org.id,
         "code": code.user_code,
+        "session_id": peer_sessions[0].id if peer_sessions else "none",
     }
     callers = Callers(
         anonymous={},
@@ -237,6 +247,7 @@ def expected(policy: Policy, caller: str) -> set[int] | None:
     table: dict[Policy, dict[str, set[int] | None]] = {
         "public": {},
         "session": no_session,
+        "own": dead | {k: {403} for k in ("read_token", "write_token", "other_env_token")},
         "member": no_session | {"outsider": denied, "removed": denied},
         "admin": no_session | {"outsider": denied, "removed": denied, "member": {403}},
         "read": dead | {"outsider": denied, "removed": denied, "other_env_token": {403}},

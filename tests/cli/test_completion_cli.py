@@ -72,7 +72,7 @@ def test_bash_syntax_is_valid(sigillo: Sigillo, tmp_path: Path) -> None:
 
 
 def test_bash_completes_commands(sigillo: Sigillo) -> None:
-    assert bash_complete(sigillo, "se") == ["setup", "secrets", "server"]
+    assert bash_complete(sigillo, "se") == ["setup", "secrets", "sessions", "server"]
     assert "secrets" in bash_complete(sigillo, "sec")
     everything = bash_complete(sigillo, "")
     for command in ("login", "logout", "me", "setup", "secrets", "completion", "server"):

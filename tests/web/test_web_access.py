@@ -10,7 +10,9 @@ member of A; an admin of A. Expected:
 * "session": no session → the sign-in redirect; any signed-in user is let through;
 * "member": no session → the sign-in redirect; anyone not a member of A → the same 404 as
   for an object that does not exist; members and admins are let through;
-* "admin": as "member", but a member of A gets 403 (behaviour.md 5.3, [D3]).
+* "admin": as "member", but a member of A gets 403 (behaviour.md 5.3, [D3]);
+* "own": as "session", but the object is the caller's own (a session): anyone else's is
+  the same 404 as one that does not exist.
 
 Unsafe requests of signed-in callers carry their CSRF token here: the CSRF sweep
 (test_csrf.py) is about the token; this is about who.
@@ -29,7 +31,7 @@ from sigillo.settings import Settings
 from tests.web.conftest import PASSWORD, Web
 from tests.web.world import web_routes, world
 
-Policy = Literal["public", "session", "member", "admin"]
+Policy = Literal["public", "session", "member", "admin", "own"]
 PROJECT = "/dash/projects/{project_id}"
 ENV = PROJECT + "/envs/{env_slug}"
 
@@ -55,6 +57,13 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
     ("POST", "/device/approve"): ("session", {"user_code": "{code}"}),
     ("POST", "/device/deny"): ("session", {"user_code": "{code}"}),
     ("GET", "/dash"): ("session", None),
+    ("GET", "/account/sessions"): ("session", None),
+    ("POST", "/account/sessions/end-others"): ("session", {}),
+    ("POST", "/account/sessions/{session_id}/end"): ("own", {}),  # a spare one of the admin
+    ("POST", "/account/password"): (  # the same password again: nobody is locked out
+        "session",
+        {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD},
+    ),
     ("GET", "/dash/new-org"): ("session", None),
     ("POST", "/dash/new-org"): ("session", {"name": "New"}),
     ("GET", "/dash/orgs/{org_id}"): ("member", None),
@@ -144,6 +153,8 @@ def wrong(policy: Policy, caller: str, response: httpx.Response) -> bool:
         return status != 404
     if policy == "admin" and caller == "member":
         return status != 403
+    if policy == "own" and status == 404:
+        return False
     return signed_in_elsewhere(response) or status in (401, 403, 404)
 
 

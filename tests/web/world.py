@@ -61,6 +61,9 @@ async def world(web: Web, users: dict[str, Any]) -> World:
     code = await web.services.device.request("sigillo-cli", "", ip_address="127.0.0.1")
     token_row, key = await web.services.access.create_token(project.id, admin, name="ci")
     token_caller = web.browser(Authorization=f"Bearer {key}")
+    spare = await web.signed_in(users["admin"])  # a session of the admin's no caller uses
+    spare_session = await web.services.accounts.authenticate(spare.token or "")
+    assert spare_session is not None
     log = await web.services.audit.environment_log(dev, secrets_only=True)
     [set_event] = [e for e in log.events if e.type == "secret.set"]
     values = {
@@ -77,5 +80,6 @@ async def world(web: Web, users: dict[str, Any]) -> World:
         "token_id": token_row.id,
         "membership_id": membership.id,
         "invitation_id": invitation.id,
+        "session_id": spare_session[0].id,
     }
     return World(values, {"anonymous": web.browser(), "api_token": token_caller, **callers})

@@ -138,7 +138,7 @@ _MEANING = {
     429: "Too many requests: wait `Retry-After` seconds",
     503: "The database is unreachable",
 }
-_AUTHENTICATED = {"principal", "session_principal"}
+_AUTHENTICATED = {"principal", "session_principal", "own_session"}
 # A download's body by its Content-Type (domain/formats.py), each as a client reads it. The
 # first entry fits every format: generated clients (openapi-python-client) parse a response
 # by the first media type they know, so the raw bytes come first and work for all of them;
@@ -349,6 +349,7 @@ _BODY_RULES: dict[str, dict[str, Schema]] = {
     "CreateToken": {"name": _DISPLAY_NAME},
     "SignUpBody": {"email": _EMAIL, "password": _PASSWORD, "name": _DISPLAY_NAME},
     "SetupBody": {"email": _EMAIL, "password": _PASSWORD, "name": _DISPLAY_NAME},
+    "ChangePassword": {"newPassword": _PASSWORD},
     "SetSecret": {"name": _SECRET_NAME, "value": _SECRET_VALUE},
     "SetSecrets": {
         "secrets": Schema(

@@ -18,6 +18,7 @@ from sigillo.api import (
     secrets,
     sessions,
     tokens,
+    user_sessions,
 )
 from sigillo.api.audit import ROUTES as AUDIT_ROUTES
 from sigillo.api.history import ROUTES as HISTORY_ROUTES
@@ -37,6 +38,7 @@ ROUTES: list[ControllerRouterHandler] = [
     sessions.sign_in,
     sessions.session_info,
     sessions.sign_out,
+    *user_sessions.ROUTES,
     *SIGNUP_ROUTES,
     *orgs.ROUTES,
     *MEMBER_ROUTES,
@@ -56,4 +58,5 @@ ROUTES: list[ControllerRouterHandler] = [
 DEPENDENCIES: dict[str, Any] = {
     "principal": Provide(auth.principal),
     "session_principal": Provide(auth.session_principal),
+    "own_session": Provide(user_sessions.own_session),
 }

@@ -231,6 +231,31 @@ def _tokens(commands: Any) -> None:
     json_option(revoke)
 
 
+def _sessions(commands: Any) -> None:
+    sessions = new_command(
+        commands,
+        "sessions",
+        "sessions:list_",
+        "list your sign-in sessions, end one or all the others",
+        "sigillo sessions",
+        "sigillo sessions end <SESSION_ID>",
+        "sigillo sessions end --others",
+    )
+    json_option(sessions)
+    actions = sessions.add_subparsers(dest="action", metavar="ACTION")
+    end = new_command(
+        actions,
+        "end",
+        "sessions:end",
+        "end one of your sessions, or every other one",
+        "sigillo sessions end <SESSION_ID>",
+        "sigillo sessions end --others",
+    )
+    end.add_argument("id", metavar="SESSION_ID", nargs="?", default=None)
+    end.add_argument("--others", action="store_true", help="end every session but this one")
+    json_option(end)
+
+
 def _completion(commands: Any) -> None:
     completion = new_command(
         commands,
@@ -300,6 +325,7 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "projects": _projects,
     "environments": _environments,
     "tokens": _tokens,
+    "sessions": _sessions,
     "mcp": _mcp,
     "agent": _agent,
     "completion": _completion,

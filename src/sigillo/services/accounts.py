@@ -25,7 +25,14 @@ import contextlib
 import math
 from typing import Protocol
 
-from sigillo.domain.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthorized
+from sigillo.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+)
 from sigillo.domain.events import Actor, UserRegistered
 from sigillo.domain.projections.access import EMAIL_TAKEN
 from sigillo.domain.projections.rows import UserRow
@@ -47,6 +54,8 @@ from sigillo.services.writing import Writer
 __all__ = [
     "ABSOLUTE_MS",
     "IDLE_MS",
+    "NOT_THE_CURRENT",
+    "SESSION_NOT_FOUND",
     "SETUP_DONE",
     "SETUP_REFUSED",
     "SIGNUP_CLOSED",
@@ -63,6 +72,8 @@ SYSTEM = Actor("system", "sigillo")
 SIGNUP_CLOSED = "sign-up is by invitation only"
 SETUP_DONE = "setup is already complete: an account exists"
 SETUP_REFUSED = "invalid setup token"
+SESSION_NOT_FOUND = "session"
+NOT_THE_CURRENT = "the current password is not right"
 
 
 class SetupTokenStore(AccountStore, Protocol):
@@ -129,15 +140,7 @@ class AccountService:
 
         Refused with TooManyAttempts (before any password is checked) while the email's
         attempts are backing off, alike for an account and for an email no account has."""
-        attempt = SignInAttempt(self._writer.ids(), sign_in_key(address), ip_address, self._now())
-        wait = await self._accounts.begin_sign_in(
-            attempt,
-            lambda times: sign_in_wait(times, attempt.at),
-            since=attempt.at - WINDOW_MS,
-            purge_before=attempt.at - RETENTION_MS,
-        )
-        if wait is not None:
-            raise TooManyAttempts(max(1, math.ceil(wait / 1000)))
+        attempt = await self._begin_attempt(address, ip_address)
         user = await self._user_by_email(address)
         stored = await self._accounts.password_hash(user.id) if user else None
         if user is None or stored is None:
@@ -152,6 +155,20 @@ class AccountService:
             user, ip_address=ip_address, user_agent=user_agent
         )
         return token, session, user
+
+    async def _begin_attempt(self, address: str, ip_address: str) -> SignInAttempt:
+        """Count a password check against the email's back-off (domain/sign_in.py), before
+        the password is looked at; TooManyAttempts while it is backing off."""
+        attempt = SignInAttempt(self._writer.ids(), sign_in_key(address), ip_address, self._now())
+        wait = await self._accounts.begin_sign_in(
+            attempt,
+            lambda times: sign_in_wait(times, attempt.at),
+            since=attempt.at - WINDOW_MS,
+            purge_before=attempt.at - RETENTION_MS,
+        )
+        if wait is not None:
+            raise TooManyAttempts(max(1, math.ceil(wait / 1000)))
+        return attempt
 
     async def failed_sign_ins(
         self, *, address: str | None = None, limit: int = 100
@@ -244,6 +261,58 @@ class AccountService:
         session = await self._accounts.session(self._credentials.hash_session_token(token))
         if session is not None:
             await self._accounts.end_session(session.id)
+
+    # -- a user's own sessions (issue 20) ---------------------------------------------------
+    # Sessions are a table, not events: like sign-in and sign-out, ending one or changing a
+    # password writes nothing to the event log (the password's `updated_at` keeps when).
+
+    async def sessions(self, user_id: str) -> list[SessionRecord]:
+        """The user's live sessions, newest first."""
+        return await self._accounts.user_sessions(user_id, self._now(), IDLE_MS)
+
+    async def end_session(self, user_id: str, session_id: str) -> None:
+        """End one of the user's sessions; another user's session is the same NotFound as
+        one that does not exist, and stays alive."""
+        if not await self._accounts.end_user_session(user_id, session_id):
+            raise NotFound(SESSION_NOT_FOUND)
+
+    async def end_other_sessions(self, user_id: str, keep_session_id: str | None) -> int:
+        """End every session of the user but `keep_session_id` (None: all of them); how many
+        ended. A password change calls it, and so will enabling 2FA."""
+        return await self._accounts.end_user_sessions(user_id, keep=keep_session_id)
+
+    async def change_password(
+        self,
+        user_id: str,
+        current_password: str,
+        new_password: str,
+        keep_session_id: str | None,
+        *,
+        ip_address: str = "",
+    ) -> int:
+        """Replace the password of a signed-in user who knows the current one, then end
+        every other session; answers how many ended. The new password follows sign-up's
+        rules (InvalidInput on "newPassword", checked first, nothing counted). The current
+        one is checked as sign-in checks it: counted against the email's back-off
+        (TooManyAttempts), a wrong one Forbidden after the same work; nothing changes then."""
+        try:
+            self._passwords.check_policy(new_password)
+        except InvalidInput as bad:
+            raise InvalidInput("newPassword", bad.message) from None
+        user = await self._store.get(UserRow, (user_id,))
+        if user is None:
+            raise Unauthorized(UNAUTHORIZED)
+        attempt = await self._begin_attempt(user.email, ip_address)
+        stored = await self._accounts.password_hash(user_id)
+        if stored is None:
+            await off_loop(self._passwords.verify_dummy, current_password)  # the same work
+            raise Forbidden(NOT_THE_CURRENT)
+        if not await off_loop(self._passwords.verify, current_password, stored):
+            raise Forbidden(NOT_THE_CURRENT)
+        await self._accounts.forget_sign_in(attempt.id)
+        encoded = await off_loop(self._passwords.hash, new_password)
+        await self._accounts.set_password(user_id, encoded, self._now())
+        return await self.end_other_sessions(user_id, keep_session_id)
 
     async def _user_by_email(self, address: str) -> UserRow | None:
         try:

@@ -117,7 +117,7 @@ class DeviceService:
         token, token_hash = self._credentials.issue_session_token()
         session = SessionRecord(
             self._new_id(), code.user_id, now, now, now + ABSOLUTE_MS,
-            ip_address[:64], user_agent[:512],
+            ip_address[:64], user_agent[:512], code.client_id[:128],
         )  # fmt: skip
         await self._accounts.create_session(session, token_hash)
         lifetime = min(session.expires_at, session.last_seen_at + IDLE_MS) - now

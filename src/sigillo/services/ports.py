@@ -263,6 +263,10 @@ class SessionRecord(msgspec.Struct, frozen=True):
     expires_at: int
     ip_address: str
     user_agent: str
+    client_name: str = ""  # a device-flow login: the client that asked (its client id)
+
+    def __repr__(self) -> str:  # ids and times only: never the address or the device
+        return f"SessionRecord(id={self.id!r}, user_id={self.user_id!r})"
 
 
 class AccountStore(Protocol):
@@ -281,6 +285,20 @@ class AccountStore(Protocol):
     async def touch_session(self, session_id: str, at: int) -> None: ...
 
     async def end_session(self, session_id: str) -> None: ...
+
+    async def user_sessions(self, user_id: str, now: int, idle_ms: int) -> list[SessionRecord]:
+        """The user's live sessions (not past `expires_at`, used within `idle_ms`), newest
+        first."""
+        ...
+
+    async def end_user_session(self, user_id: str, session_id: str) -> bool:
+        """End one session of this user; False when the user has no such session (another
+        user's session is left alone)."""
+        ...
+
+    async def end_user_sessions(self, user_id: str, *, keep: str | None) -> int:
+        """End every session of the user except `keep`; how many ended."""
+        ...
 
 
 class SignInAttempt(msgspec.Struct, frozen=True):

@@ -10,7 +10,9 @@ from sigillo.store.database import Database
 
 __all__ = ["SqlAccountStore"]
 
-_SESSION_COLUMNS = "id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent"
+_SESSION_COLUMNS = (
+    "id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent, client_name"
+)
 
 
 class SqlAccountStore:
@@ -39,7 +41,7 @@ class SqlAccountStore:
         async with self._db.writing() as tx:
             await tx.execute(
                 f"INSERT INTO sessions ({_SESSION_COLUMNS}, token_hash) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 session.id,
                 session.user_id,
                 session.created_at,
@@ -47,6 +49,7 @@ class SqlAccountStore:
                 session.expires_at,
                 session.ip_address,
                 session.user_agent,
+                session.client_name[:128],
                 token_hash,
             )
 
@@ -63,6 +66,34 @@ class SqlAccountStore:
     async def end_session(self, session_id: str) -> None:
         async with self._db.writing() as tx:
             await tx.execute("DELETE FROM sessions WHERE id = $1", session_id)
+
+    async def user_sessions(self, user_id: str, now: int, idle_ms: int) -> list[SessionRecord]:
+        rows = await self._db.fetch(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE user_id = $1 "
+            "AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC, id DESC",
+            user_id,
+            now,
+            now - idle_ms,
+        )
+        return [SessionRecord(*row) for row in rows]
+
+    async def end_user_session(self, user_id: str, session_id: str) -> bool:
+        async with self._db.writing() as tx:
+            ended = await tx.fetch(
+                "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING id",
+                session_id,
+                user_id,
+            )
+        return bool(ended)
+
+    async def end_user_sessions(self, user_id: str, *, keep: str | None) -> int:
+        async with self._db.writing() as tx:
+            ended = await tx.fetch(
+                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING id",
+                user_id,
+                keep or "",
+            )
+        return len(ended)
 
     async def add_setup_token(self, token_hash: str, at: int) -> None:
         async with self._db.writing() as tx:

@@ -151,6 +151,7 @@ class Sessions(Table, tablename="sessions"):
     expires_at = BigInt()
     ip_address = Varchar(length=64)
     user_agent = Varchar(length=512)
+    client_name = Varchar(length=128, default="")  # a device-flow login: the CLI that asked
 
 
 class SetupTokens(Table, tablename="setup_tokens"):

@@ -24,7 +24,8 @@ How it fits together (docs/dashboard.md says it for users and operators):
   template helpers: `static('app.css')`, filters `relative_time`, `iso_time`,
   `exact_time`, `initials`, and the global macros `field(...)` and `timestamp(ms)`.
 * Pages: `signin.py` (`/`, `/login`, `/logout`), `setup.py` (first run), `invite.py`,
-  `device.py` (the consent screen of the device login), `dash.py` (`/dash`, orgs, new
+  `device.py` (the consent screen of the device login), `account.py` (the Sessions page
+  and the password form), `dash.py` (`/dash`, orgs, new
   projects), `layout.py` (the sidebar), `project.py` (the project shell and its six tabs),
   `tabs/<tab>.py` (one module per tab, with its template `templates/project/<tab>.html`).
 

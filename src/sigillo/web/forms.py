@@ -23,6 +23,9 @@ LABELS = {
     "name": "Name",
     "email": "Email",
     "password": "Password",
+    "current_password": "Current password",
+    "new_password": "New password",
+    "confirm_password": "Confirm new password",
     "user_code": "Code",
 }
 

@@ -17,7 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from sigillo.web import dash, device, invite, project, setup, signin
+from sigillo.web import account, dash, device, invite, project, setup, signin
 from sigillo.web.csrf import protect_unsafe, same_origin
 from sigillo.web.engine import STATIC_DIR, template_config
 from sigillo.web.errors import WEB_EXCEPTION_HANDLERS
@@ -43,6 +43,7 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     *invite.ROUTES,
     *device.ROUTES,
     *dash.ROUTES,
+    *account.ROUTES,
     *project.ROUTES,
     *secrets.ROUTES,
     *environments.ROUTES,

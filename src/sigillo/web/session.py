@@ -57,6 +57,7 @@ class Viewer:
 
     user: UserRow
     csrf: str
+    session_id: str = ""  # the session this request came with (the Sessions page marks it)
 
     @property
     def actor(self) -> Actor:
@@ -84,7 +85,7 @@ async def maybe_viewer(
     session = await services.accounts.authenticate(found[0])
     if session is None:
         return None
-    return Viewer(session[1], csrf_token(found[0]))
+    return Viewer(session[1], csrf_token(found[0]), session[0].id)
 
 
 async def viewer(request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Viewer:
@@ -101,8 +102,8 @@ def safe_redirect(target: str | None) -> str:
     """`target` if it is a safe place to send someone after signing in, else `/`.
 
     Safe: a path (one leading `/`, never `//`, no backslash, no control character, no
-    `..` segment) that is `/`, `/device`, `/dash`, under `/dash/` or under `/invite/`. Its
-    query is kept (the user code of `/device` [D6]); a fragment is dropped."""
+    `..` segment) that is `/`, `/device`, `/dash`, `/account/sessions`, under `/dash/` or
+    under `/invite/`. Its query is kept (the user code of `/device` [D6]); a fragment is dropped."""
     if not target or len(target) > MAX_REDIRECT:
         return "/"
     if "\\" in target or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
@@ -113,7 +114,9 @@ def safe_redirect(target: str | None) -> str:
     if parts.scheme or parts.netloc or ".." in parts.path.split("/"):
         return "/"
     path = parts.path
-    if path in ("/", "/device", "/dash") or path.startswith(("/dash/", "/invite/")):
+    if path in ("/", "/device", "/dash", "/account/sessions") or path.startswith(
+        ("/dash/", "/invite/")
+    ):
         return path + (f"?{parts.query}" if parts.query else "")
     return "/"
 
