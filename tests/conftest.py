@@ -19,10 +19,11 @@ STORES = ["memory", *DATABASES]
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: two workers more than the cores. Many tests wait on a server process, a
-    child, a browser or a timer rather than compute (a full run on two cores kept them
-    busy about 40% of the time with one spare), so the spare workers fill the waits."""
-    return (os.cpu_count() or 1) + 2
+    """`-n auto`: one worker more than the cores. Many tests wait on a server process, a
+    child or a browser rather than compute, so a core is rarely idle with one spare. (Two
+    spare workers saved 3 of 22 minutes on two cores, and made the sign-in back-off tests,
+    which count requests within a time window, fail under the load.)"""
+    return (os.cpu_count() or 1) + 1
 
 
 def pytest_configure(config: pytest.Config) -> None:
