@@ -38,6 +38,7 @@ from sigillo.crypto.keys import KeySources
 from sigillo.domain.errors import StartupError, StorageUnavailable
 from sigillo.http.media import json_bodies_only
 from sigillo.http.request_log import RequestLog
+from sigillo.http.sign_in_scope import SignInScope
 from sigillo.services.access import AccessService
 from sigillo.services.accounts import AccountService
 from sigillo.services.audit import AuditService
@@ -195,8 +196,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
         openapi_config=openapi_config(ApiDocsPage()),
         template_config=template_config(),
-        # the allowed hosts before routing; then the JSON depth limit on what is read
-        middleware=[DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings)), JsonDepthLimit],
+        # how the request's session signed in, for org sign-in policies; the allowed hosts
+        # before routing; then the JSON depth limit on what is read
+        middleware=[
+            SignInScope,
+            DefineMiddleware(AllowedHosts, hosts=allowed_hosts(settings)),
+            JsonDepthLimit,
+        ],
         logging_config=None,  # the process configures logging once (server_commands)
     )
     document_errors(app)

@@ -96,6 +96,10 @@ class DeviceCode:
     expires_at: int
     interval_ms: int  # the least time between two polls the server accepts
     last_polled_at: int | None
+    # how the approving session was signed in; the session the CLI gets inherits it, so an
+    # org's sign-in policy (single sign-on, two-factor) binds the CLI as it binds the browser
+    sso_provider: str = ""
+    two_factor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +147,24 @@ def review(code: DeviceCode | None, *, now: int) -> Refusal | None:
     return None
 
 
-def decide(code: DeviceCode | None, user_id: str, *, approve: bool, now: int) -> Transition:
-    """The signed-in user's Approve or Deny on the consent screen."""
+def decide(
+    code: DeviceCode | None,
+    user_id: str,
+    *,
+    approve: bool,
+    now: int,
+    sso_provider: str = "",
+    two_factor: bool = False,
+) -> Transition:
+    """The signed-in user's Approve or Deny on the consent screen, with how their session
+    was signed in."""
     refusal = review(code, now=now)
     if code is None or refusal is not None:
         return Transition(code, code, refusal)
     if code.status != "pending":
         return Transition(code, code, PROCESSED)
     status: Status = "approved" if approve else "denied"
-    return Transition(code, replace(code, status=status, user_id=user_id), None)
+    decided = replace(
+        code, status=status, user_id=user_id, sso_provider=sso_provider, two_factor=two_factor
+    )
+    return Transition(code, decided, None)

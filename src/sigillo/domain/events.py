@@ -27,6 +27,7 @@ __all__ = [
     "NewEvent",
     "OrgCreated",
     "OrgDeleted",
+    "OrgSignInPolicySet",
     "ProjectCreated",
     "ProjectDeleted",
     "ProjectRenamed",
@@ -138,6 +139,15 @@ class OrgDeleted(_Event, tag="org.deleted", frozen=True):
     org_id: str
 
 
+class OrgSignInPolicySet(_Event, tag="org.sign_in_policy_set", frozen=True):
+    """How the org's members must have signed in to reach it (issue 20): through single
+    sign-on, with a second factor, both or neither. API tokens are not people: not bound."""
+
+    org_id: str
+    require_sso: bool
+    require_two_factor: bool
+
+
 class MemberAdded(_Event, tag="member.added", frozen=True):
     org_id: str
     membership_id: str
@@ -242,6 +252,7 @@ Event = (
     | UserRegistered
     | OrgCreated
     | OrgDeleted
+    | OrgSignInPolicySet
     | MemberAdded
     | MemberRoleChanged
     | MemberRemoved

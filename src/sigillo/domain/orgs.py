@@ -25,6 +25,7 @@ from sigillo.domain.events import (
     MemberRoleChanged,
     OrgCreated,
     OrgDeleted,
+    OrgSignInPolicySet,
     Role,
 )
 from sigillo.domain.values import display_name
@@ -45,6 +46,7 @@ __all__ = [
     "OrgState",
     "RemoveMember",
     "RevokeInvitation",
+    "SetSignInPolicy",
     "authorize",
     "decide",
     "evolve",
@@ -74,6 +76,8 @@ class OrgState(msgspec.Struct, frozen=True):
     org_id: str = ""
     exists: bool = False
     deleted: bool = False
+    require_sso: bool = False
+    require_two_factor: bool = False
     members: dict[str, Member] = msgspec.field(default_factory=dict)  # by membership id
     invitations: dict[str, Invitation] = msgspec.field(default_factory=dict)
     # user id -> how many links the org had made when that user was last removed: only a
@@ -123,6 +127,11 @@ class AcceptInvitation(msgspec.Struct, frozen=True):
     user_id: str
 
 
+class SetSignInPolicy(msgspec.Struct, frozen=True):
+    require_sso: bool
+    require_two_factor: bool
+
+
 Command = (
     CreateOrg
     | DeleteOrg
@@ -131,6 +140,7 @@ Command = (
     | CreateInvitation
     | RevokeInvitation
     | AcceptInvitation
+    | SetSignInPolicy
 )
 
 
@@ -151,6 +161,10 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         members = {k: v for k, v in state.members.items() if k != event.membership_id}
         removed = {**state.removed, gone.user_id: len(state.invitations)} if gone else state.removed
         return replace(state, members=members, removed=removed)
+    if isinstance(event, OrgSignInPolicySet):
+        return replace(
+            state, require_sso=event.require_sso, require_two_factor=event.require_two_factor
+        )
     if isinstance(event, InvitationCreated):
         serial = len(state.invitations)
         invitation = Invitation(event.role, event.token_hash, event.expires_at, serial=serial)
@@ -209,6 +223,11 @@ def decide(
         return [InvitationRevoked(org, command.invitation_id)]
     if isinstance(command, AcceptInvitation):
         return _accept(state, command, now=now, new_id=new_id)
+    if isinstance(command, SetSignInPolicy):
+        wanted = (command.require_sso, command.require_two_factor)
+        if wanted == (state.require_sso, state.require_two_factor):
+            return []  # the policy the org already has: a no-op that succeeds
+        return [OrgSignInPolicySet(org, *wanted)]
     member = state.members.get(command.membership_id)
     if member is None:
         raise NotFound("member")

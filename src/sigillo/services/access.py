@@ -24,6 +24,7 @@ from sigillo.domain.projections.rows import (
     UserRow,
 )
 from sigillo.domain.streams import org_stream, project_stream
+from sigillo.services import sign_in_policy, signed_in
 from sigillo.services.accounts import SYSTEM
 from sigillo.services.ports import Credentials, EventStore
 from sigillo.services.writing import Writer
@@ -50,11 +51,18 @@ class AccessService:
     # -- membership and roles ------------------------------------------------------------
 
     async def role(self, org_id: str, actor: Actor) -> Role | None:
-        """The actor's role in the org, or None. API tokens belong to no org."""
+        """The actor's role in the org, or None. API tokens belong to no org. A member whose
+        session does not meet the org's sign-in policy is refused here, in words that say
+        what to do (Forbidden): every route of the org asks this first."""
         if actor.kind != "user":
             return None
         rows = await self._store.select(MembershipRow, "user_id", actor.id)
-        return next((_role(row.role) for row in rows if row.org_id == org_id), None)
+        role = next((_role(row.role) for row in rows if row.org_id == org_id), None)
+        if role is not None:
+            org = await self._store.get(OrgRow, (org_id,))
+            if org is not None:
+                sign_in_policy.check(org, signed_in.current())
+        return role
 
     async def require_member(self, org_id: str, actor: Actor) -> Role:
         role = await self.role(org_id, actor)
@@ -119,6 +127,28 @@ class AccessService:
 
     async def delete_org(self, org_id: str, actor: Actor) -> None:
         await self._as_admin(org_id, orgs.DeleteOrg(), actor)
+
+    async def set_sign_in_policy(
+        self,
+        org_id: str,
+        actor: Actor,
+        *,
+        require_sso: bool,
+        require_two_factor: bool,
+        sso_offered: bool,
+    ) -> OrgRow:
+        """Admins decide how members must have signed in. Refused (InvalidInput) when it
+        would shut out the admin asking, signed in as they are now, or when this server
+        offers no single sign-on to require."""
+        wanted = OrgRow(org_id, "", 0, 0, 0, require_sso, require_two_factor)
+        if require_sso and not sso_offered:
+            raise InvalidInput("requireSso", sign_in_policy.NO_PROVIDER)
+        sign_in_policy.check_own(wanted, signed_in.current())
+        await self._as_admin(org_id, orgs.SetSignInPolicy(require_sso, require_two_factor), actor)
+        org = await self._store.get(OrgRow, (org_id,))
+        if org is None:
+            raise NotFound("org")
+        return org
 
     # -- invite links ----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from sigillo.domain.projections.rows import UserRow
 from sigillo.domain.sign_in import RETENTION_MS, WINDOW_MS, sign_in_key, sign_in_wait
 from sigillo.domain.streams import user_stream
 from sigillo.domain.values import display_name, email
+from sigillo.services import signed_in
 from sigillo.services.hashing import off_loop
 from sigillo.services.ports import (
     AccountStore,
@@ -49,6 +50,7 @@ from sigillo.services.ports import (
     SignInAttempt,
     SignInLog,
 )
+from sigillo.services.signed_in import SignedInWith
 from sigillo.services.writing import Writer
 
 __all__ = [
@@ -74,6 +76,7 @@ SETUP_DONE = "setup is already complete: an account exists"
 SETUP_REFUSED = "invalid setup token"
 SESSION_NOT_FOUND = "session"
 NOT_THE_CURRENT = "the current password is not right"
+PASSWORD = SignedInWith()  # a password alone: no provider, no second factor
 
 
 class SetupTokenStore(AccountStore, Protocol):
@@ -179,15 +182,21 @@ class AccountService:
         return await self._accounts.failed_sign_ins(email_hash=email_hash, limit=limit)
 
     async def start_session(
-        self, user: UserRow, *, ip_address: str = "", user_agent: str = ""
+        self,
+        user: UserRow,
+        *,
+        ip_address: str = "",
+        user_agent: str = "",
+        signed_in_with: SignedInWith = PASSWORD,
     ) -> tuple[str, SessionRecord]:
-        """A new session for a user who just proved who they are (by password, or by making
-        the account): (token, session)."""
+        """A new session for a user who just proved who they are (by password, a provider
+        or making the account, and perhaps a second factor): (token, session)."""
         token, token_hash = self._credentials.issue_session_token()
         now = self._now()
         session = SessionRecord(
             self._writer.ids(), user.id, now, now, now + ABSOLUTE_MS,
             ip_address[:64], user_agent[:512],
+            sso_provider=signed_in_with.sso_provider, two_factor=signed_in_with.two_factor,
         )  # fmt: skip
         await self._accounts.create_session(session, token_hash)
         return token, session
@@ -254,6 +263,7 @@ class AccountService:
             return None
         if now - session.last_seen_at >= TOUCH_EVERY_MS:
             await self._accounts.touch_session(session.id, now)
+        signed_in.record(SignedInWith(session.sso_provider, session.two_factor))
         return session, user
 
     async def sign_out(self, token: str) -> None:

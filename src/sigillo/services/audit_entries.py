@@ -25,6 +25,7 @@ from sigillo.domain.events import (
     MemberRemoved,
     MemberRoleChanged,
     OrgCreated,
+    OrgSignInPolicySet,
     ProjectCreated,
     ProjectRenamed,
     RecordedEvent,
@@ -194,6 +195,8 @@ async def _details(event: Event, names: Names, memberships: dict[str, str]) -> d
             }
         versions = {"versions": list(event.versions)} if event.versions is not None else {}
         return {"names": list(event.names), "how": event.how, **versions, **past}
+    if isinstance(event, OrgSignInPolicySet):
+        return {"require_sso": event.require_sso, "require_two_factor": event.require_two_factor}
     if isinstance(event, OrgCreated | ProjectRenamed):
         return {"name": event.name}
     if isinstance(event, ProjectCreated):

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from sigillo.domain import device
 from sigillo.domain.device import DeviceCode, DeviceFlowError, Transition
+from sigillo.services import signed_in
 from sigillo.services.accounts import ABSOLUTE_MS, IDLE_MS
 from sigillo.services.ids import Clock
 from sigillo.services.ports import (
@@ -26,6 +27,7 @@ from sigillo.services.ports import (
     DeviceCodeStore,
     SessionRecord,
 )
+from sigillo.services.signed_in import SignedInWith
 
 __all__ = ["DeviceService", "DeviceToken", "IssuedCodes", "PendingRequest"]
 
@@ -118,6 +120,7 @@ class DeviceService:
         session = SessionRecord(
             self._new_id(), code.user_id, now, now, now + ABSOLUTE_MS,
             ip_address[:64], user_agent[:512], code.client_id[:128],
+            code.sso_provider, code.two_factor,  # as the approving session was signed in
         )  # fmt: skip
         await self._accounts.create_session(session, token_hash)
         lifetime = min(session.expires_at, session.last_seen_at + IDLE_MS) - now
@@ -146,10 +149,18 @@ class DeviceService:
         if normalized is None:
             raise DeviceFlowError(device.INVALID_USER_CODE)
         now = self._clock.now()
+        facts = signed_in.current() or SignedInWith()  # the approving session's
         transition = await self._codes.transition(
             "user_code",
             self._issuer.hash_user_code(normalized),
-            lambda code: device.decide(code, user_id, approve=approve, now=now),
+            lambda code: device.decide(
+                code,
+                user_id,
+                approve=approve,
+                now=now,
+                sso_provider=facts.sso_provider,
+                two_factor=facts.two_factor,
+            ),
         )
         _allowed(transition)
 

@@ -264,6 +264,8 @@ class SessionRecord(msgspec.Struct, frozen=True):
     ip_address: str
     user_agent: str
     client_name: str = ""  # a device-flow login: the client that asked (its client id)
+    sso_provider: str = ""  # signed in through this OpenID Connect provider (issue 20)
+    two_factor: bool = False  # the sign-in passed a second factor, or enrolled one
 
     def __repr__(self) -> str:  # ids and times only: never the address or the device
         return f"SessionRecord(id={self.id!r}, user_id={self.user_id!r})"

@@ -3,7 +3,10 @@ services.ports.AccountStore, services.ports.SignInLog and services.accounts.Setu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
 
 from sigillo.services.ports import SessionRecord, SignInAttempt
 from sigillo.store.database import Database
@@ -11,7 +14,8 @@ from sigillo.store.database import Database
 __all__ = ["SqlAccountStore"]
 
 _SESSION_COLUMNS = (
-    "id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent, client_name"
+    "id, user_id, created_at, last_seen_at, expires_at, ip_address, user_agent, client_name, "
+    "sso_provider, two_factor"
 )
 
 
@@ -41,7 +45,7 @@ class SqlAccountStore:
         async with self._db.writing() as tx:
             await tx.execute(
                 f"INSERT INTO sessions ({_SESSION_COLUMNS}, token_hash) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 session.id,
                 session.user_id,
                 session.created_at,
@@ -50,6 +54,8 @@ class SqlAccountStore:
                 session.ip_address,
                 session.user_agent,
                 session.client_name[:128],
+                session.sso_provider[:64],
+                session.two_factor,
                 token_hash,
             )
 
@@ -57,7 +63,7 @@ class SqlAccountStore:
         rows = await self._db.fetch(
             f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE token_hash = $1", token_hash
         )
-        return SessionRecord(*rows[0]) if rows else None
+        return _session(rows[0]) if rows else None
 
     async def touch_session(self, session_id: str, at: int) -> None:
         async with self._db.writing() as tx:
@@ -75,7 +81,7 @@ class SqlAccountStore:
             now,
             now - idle_ms,
         )
-        return [SessionRecord(*row) for row in rows]
+        return [_session(row) for row in rows]
 
     async def end_user_session(self, user_id: str, session_id: str) -> bool:
         async with self._db.writing() as tx:
@@ -175,3 +181,8 @@ class SqlAccountStore:
                 limit,
             )
         return [SignInAttempt(*row) for row in rows]
+
+
+def _session(row: Sequence[Any]) -> SessionRecord:
+    session = SessionRecord(*row)
+    return msgspec.structs.replace(session, two_factor=bool(session.two_factor))  # SQLite: 0/1

@@ -8,6 +8,7 @@ one approved code cannot both see it approved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal
 
 from sigillo.domain.device import DeviceCode, Transition
@@ -20,7 +21,7 @@ __all__ = ["SqlDeviceCodeStore"]
 
 _COLUMNS = (
     "id, client_id, scope, ip_address, status, user_id, created_at, expires_at, interval_ms, "
-    "last_polled_at"
+    "last_polled_at, sso_provider, two_factor"
 )
 _BY = {"device_code": "device_code_hash", "user_code": "user_code_hash"}
 
@@ -41,7 +42,7 @@ class SqlDeviceCodeStore:
                 return False
             await tx.execute(
                 f"INSERT INTO device_codes ({_COLUMNS}, device_code_hash, user_code_hash) "  # noqa: S608
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 code.id,
                 code.client_id,
                 code.scope,
@@ -52,6 +53,8 @@ class SqlDeviceCodeStore:
                 code.expires_at,
                 code.interval_ms,
                 code.last_polled_at,
+                code.sso_provider,
+                code.two_factor,
                 device_code_hash,
                 user_code_hash,
             )
@@ -89,14 +92,17 @@ async def _store(tx: Transaction, transition: Transition) -> None:
         return
     await tx.execute(
         "UPDATE device_codes SET status = $1, user_id = $2, interval_ms = $3, "
-        "last_polled_at = $4 WHERE id = $5",
+        "last_polled_at = $4, sso_provider = $5, two_factor = $6 WHERE id = $7",
         after.status,
         after.user_id,
         after.interval_ms,
         after.last_polled_at,
+        after.sso_provider,
+        after.two_factor,
         before.id,
     )
 
 
 def _code(row: tuple[Any, ...]) -> DeviceCode:
-    return DeviceCode(*row)
+    code = DeviceCode(*row)
+    return replace(code, two_factor=bool(code.two_factor))  # SQLite answers 0 or 1

@@ -12,7 +12,7 @@ names of the domain's read-model rows, which is what lets one generic writer ser
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, Bytea, Integer, Serial, Text, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 __all__ = [
@@ -38,10 +38,15 @@ __all__ = [
     "Passwords",
     "ProjectionCheckpoints",
     "Projects",
+    "RecoveryCodes",
     "ReferenceStart",
     "Sessions",
     "SetupTokens",
+    "SignInChallenges",
     "SignInFailures",
+    "SsoIdentities",
+    "SsoLogins",
+    "TwoFactor",
     "Users",
 ]
 
@@ -73,6 +78,8 @@ class Orgs(Table, tablename="orgs"):
     created_at = BigInt()
     updated_at = BigInt()
     position = BigInt()
+    require_sso = Boolean(default=False)  # members sign in with single sign-on (issue 20)
+    require_two_factor = Boolean(default=False)  # members' sessions passed a second factor
 
 
 class Projects(Table, tablename="projects"):
@@ -152,6 +159,78 @@ class Sessions(Table, tablename="sessions"):
     ip_address = Varchar(length=64)
     user_agent = Varchar(length=512)
     client_name = Varchar(length=128, default="")  # a device-flow login: the CLI that asked
+    sso_provider = Varchar(length=64, default="")  # signed in through this OIDC provider
+    two_factor = Boolean(default=False)  # the sign-in passed a second factor (or enrolled one)
+
+
+class SsoIdentities(Table, tablename="sso_identities"):
+    """An account's identity at an OpenID Connect provider: the provider's `sub` for it.
+    One per (provider, subject), made at the first SSO sign-in or by linking."""
+
+    id = Varchar(length=ID, primary_key=True)
+    provider = Varchar(length=64)
+    subject = Varchar(length=255)
+    user_id = Varchar(length=ID, index=True)
+    email = Varchar(length=254)
+    created_at = BigInt()
+    last_used_at = BigInt()
+
+
+class SsoLogins(Table, tablename="sso_logins"):
+    """OpenID Connect sign-ins in flight: the SHA-256 of their `state`, with the nonce and
+    PKCE verifier the callback needs. Single use: the callback deletes the row it uses."""
+
+    state_hash = Varchar(length=64, primary_key=True)
+    provider = Varchar(length=64)
+    nonce = Varchar(length=128)
+    code_verifier = Varchar(length=128)
+    redirect = Varchar(length=2048, default="")
+    created_at = BigInt()
+    expires_at = BigInt(index=True)
+
+
+class SignInChallenges(Table, tablename="sign_in_challenges"):
+    """A sign-in half done: a password or a provider said who it is, and a second step is
+    still to come: a two-factor code, or the password that links an SSO identity to an
+    existing account. Only the SHA-256 of the challenge token (a cookie) is stored."""
+
+    id = Varchar(length=ID, primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    purpose = Varchar(length=16)  # "two-factor" or "link"
+    user_id = Varchar(length=ID, index=True)
+    sso_provider = Varchar(length=64, default="")
+    sso_subject = Varchar(length=255, default="")
+    sso_email = Varchar(length=254, default="")
+    redirect = Varchar(length=2048, default="")
+    ip_address = Varchar(length=64)
+    user_agent = Varchar(length=512)
+    attempts = Integer(default=0)
+    created_at = BigInt()
+    expires_at = BigInt(index=True)
+
+
+class TwoFactor(Table, tablename="two_factor"):
+    """A user's TOTP secret (RFC 6238), sealed like a value with the server's keys and
+    bound to the user. `enabled_at` is 0 while enrolment waits for its first code;
+    `last_step` is the newest time step a code was accepted for: none at or before it
+    is taken again."""
+
+    user_id = Varchar(length=ID, primary_key=True)
+    secret = Bytea()
+    key_id = Varchar(length=64)
+    nonce = Bytea()
+    created_at = BigInt()
+    enabled_at = BigInt(default=0)
+    last_step = BigInt(default=0)
+
+
+class RecoveryCodes(Table, tablename="recovery_codes"):
+    """The single-use recovery codes of a user's two-factor authentication: SHA-256 only."""
+
+    id = Varchar(length=ID, primary_key=True)
+    user_id = Varchar(length=ID, index=True)
+    code_hash = Varchar(length=64, unique=True)
+    used_at = BigInt(default=0)
 
 
 class SetupTokens(Table, tablename="setup_tokens"):
@@ -187,6 +266,8 @@ class DeviceCodes(Table, tablename="device_codes"):
     expires_at = BigInt(index=True)
     interval_ms = Integer()
     last_polled_at = BigInt(null=True, default=None)
+    sso_provider = Varchar(length=64, default="")  # how the approving session signed in:
+    two_factor = Boolean(default=False)  # the CLI's session inherits it (issue 20)
 
 
 class Memberships(Table, tablename="memberships"):
@@ -312,6 +393,7 @@ UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "events_stream_version": ("events", ("stream_id", "version")),
     "environments_project_slug": ("environments", ("project_id", "slug")),
     "current_secrets_environment_name": ("current_secrets", ("environment_id", "name")),
+    "sso_identities_provider_subject": ("sso_identities", ("provider", "subject")),
 }
 
 # Composite indexes that are not unique, made by raw migrations for the same reason.
@@ -332,6 +414,11 @@ TABLES: list[type[Table]] = [
     Users,
     Passwords,
     Sessions,
+    SsoIdentities,
+    SsoLogins,
+    SignInChallenges,
+    TwoFactor,
+    RecoveryCodes,
     SetupTokens,
     SignInFailures,
     DeviceCodes,

@@ -10,6 +10,7 @@ from sigillo.domain.events import (
     EnvironmentRenamed,
     OrgCreated,
     OrgDeleted,
+    OrgSignInPolicySet,
     ProjectCreated,
     ProjectDeleted,
     ProjectRenamed,
@@ -37,6 +38,12 @@ def apply(view: View, recorded: RecordedEvent) -> list[Op]:
     event, at, pos = recorded.event, recorded.occurred_at, recorded.position
     if isinstance(event, OrgCreated):
         return [Put(OrgRow(event.org_id, event.name, at, at, pos))]
+    if isinstance(event, OrgSignInPolicySet):
+        org = view.get(OrgRow, (event.org_id,))
+        if org is None:
+            return []
+        policy = {"require_sso": event.require_sso, "require_two_factor": event.require_two_factor}
+        return [Put(msgspec.structs.replace(org, **policy, updated_at=at))]
     if isinstance(event, ProjectCreated):
         return [Put(ProjectRow(event.project_id, event.org_id, event.name, at, at, pos))]
     if isinstance(event, ProjectRenamed):

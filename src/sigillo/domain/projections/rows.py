@@ -51,6 +51,8 @@ class OrgRow(Row, frozen=True):
     created_at: int
     updated_at: int
     position: int
+    require_sso: bool = False  # added with issue 20: rows of older cases fold to the default
+    require_two_factor: bool = False
 
 
 class ProjectRow(Row, frozen=True):
