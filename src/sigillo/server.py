@@ -56,6 +56,7 @@ from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
+from sigillo.services.sign_ins import SignIns
 from sigillo.services.time_travel import TimeTravel
 from sigillo.services.watch import ChangeFeed
 from sigillo.services.writing import Writer
@@ -69,6 +70,7 @@ from sigillo.store.key_registry import SqlKeyRegistry
 from sigillo.store.log_chain import begin_chain
 from sigillo.store.migrate import migrate
 from sigillo.store.reference_start import begin_references
+from sigillo.store.sign_in_challenges import SqlChallengeStore
 from sigillo.store.snapshots import SqlSnapshots
 from sigillo.store.stream_verify import verify_streams
 from sigillo.web.api_docs import ApiDocsPage
@@ -120,11 +122,13 @@ async def open_services(settings: Settings) -> Services:
     access = AccessService(store, writer, TokenCredentials())
     catalog = CatalogService(store, writer)
     secrets = SecretsService(store, cipher, writer, past)
+    accounts = AccountService(
+        store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
+    )
     services = Services(
         store=store,
-        accounts=AccountService(
-            store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
-        ),
+        accounts=accounts,
+        sign_ins=SignIns(accounts, SqlChallengeStore(database), writer, TokenCredentials()),
         access=access,
         catalog=catalog,
         secrets=secrets,

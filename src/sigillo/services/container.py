@@ -19,6 +19,7 @@ from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
+from sigillo.services.sign_ins import SignIns
 from sigillo.services.watch import ChangeFeed
 
 __all__ = ["Services"]
@@ -28,6 +29,7 @@ __all__ = ["Services"]
 class Services:
     store: EventStore
     accounts: AccountService
+    sign_ins: SignIns  # after the first factor: the session, or a second step (issue 20)
     access: AccessService
     catalog: CatalogService
     secrets: SecretsService

@@ -102,7 +102,8 @@ def safe_redirect(target: str | None) -> str:
     """`target` if it is a safe place to send someone after signing in, else `/`.
 
     Safe: a path (one leading `/`, never `//`, no backslash, no control character, no
-    `..` segment) that is `/`, `/device`, `/dash`, `/account/sessions`, under `/dash/` or
+    `..` segment) that is `/`, `/device`, `/dash`, `/account/sessions`, `/account/security`,
+    under `/dash/` or
     under `/invite/`. Its query is kept (the user code of `/device` [D6]); a fragment is dropped."""
     if not target or len(target) > MAX_REDIRECT:
         return "/"
@@ -114,9 +115,13 @@ def safe_redirect(target: str | None) -> str:
     if parts.scheme or parts.netloc or ".." in parts.path.split("/"):
         return "/"
     path = parts.path
-    if path in ("/", "/device", "/dash", "/account/sessions") or path.startswith(
-        ("/dash/", "/invite/")
-    ):
+    if path in (
+        "/",
+        "/device",
+        "/dash",
+        "/account/sessions",
+        "/account/security",
+    ) or path.startswith(("/dash/", "/invite/")):
         return path + (f"?{parts.query}" if parts.query else "")
     return "/"
 
