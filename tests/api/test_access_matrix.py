@@ -75,6 +75,11 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
     ("GET", "/api/v0/orgs/{org_id}/members"): ("member", None),
     ("PATCH", "/api/v0/orgs/{org_id}/members/{membership_id}"): ("admin", {"role": "admin"}),
     ("DELETE", "/api/v0/orgs/{org_id}/members/{membership_id}"): ("admin", None),
+    ("GET", "/api/v0/orgs/{org_id}/sign-in-policy"): ("member", None),
+    ("PUT", "/api/v0/orgs/{org_id}/sign-in-policy"): (  # requiring nothing: nobody locked out
+        "admin",
+        {"requireSso": False, "requireTwoFactor": False},
+    ),
     ("GET", "/api/v0/orgs/{org_id}/invitations"): ("admin", None),
     ("POST", "/api/v0/orgs/{org_id}/invitations"): ("admin", {"role": "member"}),
     ("DELETE", "/api/v0/orgs/{org_id}/invitations/{invitation_id}"): ("admin", None),

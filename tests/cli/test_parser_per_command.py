@@ -104,6 +104,7 @@ def test_the_root_help_lists_every_command() -> None:
         ["setup", "--project", "P", "--env", "dev"],
         ["orgs"],
         ["orgs", "create", "--name", "Acme"],
+        ["orgs", "sign-in-policy", "--org", "O", "--require-two-factor", "on", "--json"],
         ["projects", "--org", "O"],
         ["projects", "create", "--org", "O", "--name", "backend"],
         ["projects", "get", "P"],

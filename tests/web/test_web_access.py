@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
     ("POST", PROJECT + "/access/invites/{invitation_id}/revoke"): ("admin", {}),
     ("POST", PROJECT + "/access/members/{membership_id}/role"): ("admin", {"role": "admin"}),
     ("POST", PROJECT + "/access/members/{membership_id}/remove"): ("admin", {}),
+    ("POST", PROJECT + "/access/sign-in-policy"): ("admin", {}),  # requiring nothing
     ("POST", PROJECT + "/settings/name"): ("member", {"name": "Renamed"}),
     ("POST", PROJECT + "/settings/delete-project"): ("admin", {}),
     ("POST", PROJECT + "/settings/delete-org"): ("admin", {}),

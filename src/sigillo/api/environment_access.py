@@ -28,6 +28,7 @@ from sigillo.domain.moments import Moment, parse_moment
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.services.container import Services
 from sigillo.services.references import ReadScope
+from sigillo.services.sign_in_policy import PolicyRefused
 
 __all__ = [
     "NOT_FOUND",
@@ -117,6 +118,8 @@ async def environment_for(
             raise suggest.UnknownEnvironment(ENV_NOT_FOUND if hint else NOT_FOUND, hint)
         try:
             await services.access.project_for(environment.project_id, principal.actor)
+        except PolicyRefused:
+            raise
         except Forbidden:
             if project_id is None:
                 raise NotFoundException(NOT_FOUND) from None

@@ -24,6 +24,7 @@ from sigillo.api.audit import ROUTES as AUDIT_ROUTES
 from sigillo.api.history import ROUTES as HISTORY_ROUTES
 from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
 from sigillo.api.members import ROUTES as MEMBER_ROUTES
+from sigillo.api.sign_in_policy import ROUTES as SIGN_IN_POLICY_ROUTES
 from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
 from sigillo.api.verify import ROUTES as VERIFY_ROUTES
 from sigillo.api.watch import ROUTES as WATCH_ROUTES
@@ -42,6 +43,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *SIGNUP_ROUTES,
     *orgs.ROUTES,
     *MEMBER_ROUTES,
+    *SIGN_IN_POLICY_ROUTES,
     *INVITATION_ROUTES,
     *projects.ROUTES,
     *environments.ROUTES,

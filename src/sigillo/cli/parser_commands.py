@@ -82,6 +82,20 @@ def _orgs(commands: Any) -> None:
     )
     create.add_argument("--name", required=True)
     json_option(create)
+    policy = new_command(
+        org_actions,
+        "sign-in-policy",
+        "orgs:sign_in_policy",
+        "show or set how an organisation's members must sign in (admins set it)",
+        "sigillo orgs sign-in-policy --org <ORG_ID>",
+        "sigillo orgs sign-in-policy --org <ORG_ID> --require-two-factor on",
+    )
+    policy.add_argument("--org", metavar="ID", required=True, help="the organisation")
+    for flag, what in (("sso", "single sign-on"), ("two-factor", "two-factor authentication")):
+        policy.add_argument(
+            f"--require-{flag}", choices=("on", "off"), default=None, help=f"require {what}"
+        )
+    json_option(policy)
 
 
 def _projects(commands: Any) -> None:

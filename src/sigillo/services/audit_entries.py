@@ -93,6 +93,8 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     access: str | None = None
     expires_at: int | None = None
     reason: str | None = None
+    require_sso: bool | None = None  # org.sign_in_policy_set: the org's policy now
+    require_two_factor: bool | None = None
 
 
 class AuditPage(msgspec.Struct, frozen=True, rename="camel"):

@@ -14,6 +14,7 @@ __all__ = [
     "NO_PROVIDER",
     "SSO_REQUIRED",
     "TWO_FACTOR_REQUIRED",
+    "PolicyRefused",
     "check",
     "check_own",
 ]
@@ -31,14 +32,19 @@ OWN_SSO = "sign in with single sign-on yourself before requiring it"
 OWN_TWO_FACTOR = "turn on two-factor authentication yourself before requiring it"
 
 
+class PolicyRefused(Forbidden):
+    """A member refused for how their session was signed in. Unlike other refusals it is
+    never turned into "not found": the member may know the org, and must learn what to do."""
+
+
 def check(org: OrgRow, facts: SignedInWith | None) -> None:
     """Forbidden, saying what to do, when a session signed in as `facts` may not reach the
     org (None: no session is known, so a policy refuses)."""
     facts = facts or SignedInWith()
     if org.require_sso and not facts.sso_provider:
-        raise Forbidden(SSO_REQUIRED)
+        raise PolicyRefused(SSO_REQUIRED)
     if org.require_two_factor and not facts.two_factor:
-        raise Forbidden(TWO_FACTOR_REQUIRED)
+        raise PolicyRefused(TWO_FACTOR_REQUIRED)
 
 
 def check_own(org: OrgRow, facts: SignedInWith | None) -> None:

@@ -30,6 +30,7 @@ from sigillo.domain.errors import (
 )
 from sigillo.http.forms import FormTooLarge
 from sigillo.services.references import BrokenReference
+from sigillo.services.sign_in_policy import PolicyRefused
 from sigillo.web.pages import redirect, render
 from sigillo.web.session import SignInRequired, login_url
 
@@ -86,8 +87,9 @@ def _sigillo(request: Request[Any, Any, Any], error: SigilloError) -> Response[s
     if isinstance(error, NotFound):
         return error_page(request, 404)
     if isinstance(error, Forbidden):
-        # Our own refusals (CSRF, origin) say what to do; others are the generic 403.
-        own = type(error).__module__.startswith("sigillo.web")
+        # Our own refusals (CSRF, origin) and an org's sign-in policy say what to do;
+        # others are the generic 403.
+        own = isinstance(error, PolicyRefused) or type(error).__module__.startswith("sigillo.web")
         return error_page(request, 403, str(error) if own else None)
     if isinstance(error, InvalidInput):
         label = error.field.capitalize()

@@ -28,6 +28,7 @@ from sigillo.domain.errors import Forbidden, NotFound
 from sigillo.domain.events import Role
 from sigillo.domain.projections.rows import EnvironmentRow, OrgRow, ProjectRow
 from sigillo.services.container import Services
+from sigillo.services.sign_in_policy import PolicyRefused
 from sigillo.web.dash import NO_ENVIRONMENT
 from sigillo.web.layout import Sidebar, sidebar
 from sigillo.web.pages import redirect, render
@@ -99,6 +100,8 @@ async def project_page(
     `moved` to the same tab of the first environment (`…/envs/_` when there is none)."""
     try:
         project = await services.access.project_for(project_id, viewer.actor)
+    except PolicyRefused:
+        raise
     except Forbidden:
         raise NotFound("project") from None
     org = await services.catalog.org(project.org_id)

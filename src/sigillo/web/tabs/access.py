@@ -32,7 +32,7 @@ from litestar.types import ControllerRouterHandler
 
 from sigillo.domain.errors import Conflict, InvalidInput
 from sigillo.domain.orgs import LAST_ADMIN
-from sigillo.domain.projections.rows import MembershipRow, UserRow
+from sigillo.domain.projections.rows import MembershipRow, OrgRow, UserRow
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 from sigillo.web.forms import read_form
@@ -47,8 +47,10 @@ ACCESS = PROJECT + "/access"
 MEMBER = ACCESS + "/members/{membership_id:str}"
 INVITES = ACCESS + "/invites"
 INVITE = INVITES + "/{invitation_id:str}"
+SIGN_IN_POLICY = ACCESS + "/sign-in-policy"
 MEMBERS = "project/access/members.html"
 INVITATIONS = "project/access/invitations.html"
+POLICY = "project/access/sign_in_policy.html"
 ROLE_RULE = "Role must be Admin or Member"
 
 
@@ -136,6 +138,7 @@ async def _context(
     page: ProjectPage,
     *,
     error: str | None = None,
+    policy_error: str | None = None,
     invite_url: str | None = None,
     show_invite: bool = False,
 ) -> dict[str, Any]:
@@ -143,11 +146,15 @@ async def _context(
     role = await services.access.role(page.org.id, page.viewer.actor)
     is_admin = role == "admin"
     members = await _members(services, page)
+    org = await services.store.get(OrgRow, (page.org.id,)) or page.org
     return {
+        "policy": org,
         "members": members,
         "invitations": await _invitations(services, page, members) if is_admin else [],
         "can_manage": is_admin,
         "error": error,
+        "policy_error": policy_error,
+        "policy_saved": False,
         "invite_url": invite_url,
         "show_invite": show_invite and is_admin,
         "base": page.url("access"),
@@ -279,10 +286,42 @@ async def remove_member(
     return await _answer(request, services, page, MEMBERS)
 
 
+@post(SIGN_IN_POLICY, name="web:sign-in-policy", status_code=200)
+async def set_sign_in_policy(
+    request: Request[Any, Any, Any],
+    project_id: PathText,
+    services: NamedDependency[Services],
+    viewer: NamedDependency[Viewer],
+    settings: NamedDependency[Settings],
+) -> Response[str]:
+    """Admins only. A policy the admin's own session would fail, or single sign-on on a
+    server without a provider, is refused beside the form (422) and nothing changes."""
+    page = await project_page(services, viewer, project_id)
+    form = await read_form(request)
+    try:
+        await services.access.set_sign_in_policy(
+            page.org.id,
+            viewer.actor,
+            require_sso=form.text("require_sso") == "on",
+            require_two_factor=form.text("require_two_factor") == "on",
+            sso_offered=bool(getattr(settings, "sso_providers", None)),  # FIXME wire
+        )
+    except InvalidInput as refused:
+        context = await _context(services, page, policy_error=refused.message)
+        if is_htmx(request):
+            return render(request, POLICY, {"page": page, **context}, status=422)
+        return render_tab(request, page, "access", context, status=422)
+    if not is_htmx(request):
+        return redirect(request, page.url("access"))
+    context = {**await _context(services, page), "policy_saved": True}
+    return render(request, POLICY, {"page": page, **context})
+
+
 ROUTES: list[ControllerRouterHandler] = [
     access_tab,
     create_invite,
     revoke_invite,
     change_role,
     remove_member,
+    set_sign_in_policy,
 ]

@@ -29,6 +29,7 @@ from sigillo.domain.errors import Forbidden, NotFound
 from sigillo.domain.projections.rows import CurrentSecretRow, EnvironmentRow, ProjectRow
 from sigillo.http.served import settings_of
 from sigillo.services.container import Services
+from sigillo.services.sign_in_policy import PolicyRefused
 from sigillo.web.pages import is_htmx, redirect, render
 from sigillo.web.project import ProjectPage, project_page, render_tab
 from sigillo.web.session import Viewer
@@ -79,6 +80,8 @@ class Place:
 async def place_of(services: Services, viewer: Viewer, project_id: str, env_slug: str) -> Place:
     try:
         project = await services.access.project_for(project_id, viewer.actor)
+    except PolicyRefused:
+        raise
     except Forbidden:
         raise NotFound("project") from None
     environments = await services.catalog.environments(project.id)
