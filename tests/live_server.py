@@ -46,11 +46,13 @@ def server(
     *,
     database_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[int]:
-    """`python -m sigillo server --data-dir DATA --port FREE`, healthy; yields its port.
-    The process gets no SIGILLO_* variable of ours, only those in `env`."""
+    """`python -m sigillo server --data-dir DATA --port FREE` (or `port`, for a test that
+    must tell another process the address first), healthy; yields its port. The process
+    gets no SIGILLO_* variable of ours, only those in `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGILLO_")}
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "sigillo", "server", "--data-dir", str(data_dir)]
     command += ["--port", str(port)]
     if database_url:

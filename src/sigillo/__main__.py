@@ -28,6 +28,7 @@ examples:
   sigillo admin migrate                            bring the schema up to date
   sigillo admin rebuild-projections --check        verify read models against the log
   printf %s "$PASSWORD" | sigillo admin create-user ada@example.com --password-stdin
+  sigillo admin reset-two-factor ada@example.com   turn off 2FA for a lost device
 """
 
 
@@ -37,6 +38,7 @@ ADMIN_EXAMPLES = {
     "rebuild-projections": "sigillo admin rebuild-projections --check   (then without --check)",
     "create-user": 'printf %s "$PASSWORD" | sigillo admin create-user ada@example.com '
     "--password-stdin",
+    "reset-two-factor": "sigillo admin reset-two-factor ada@example.com   (a lost device)",
     "sign-in-failures": "sigillo admin sign-in-failures --email ada@example.com --limit 20",
     "backup": "sigillo admin backup /backups/sigillo-$(date +%F).db --data-dir ./data",
     "verify-backup": "sigillo admin verify-backup /backups/sigillo-2026-12-07.db --data-dir ./data",
@@ -135,6 +137,14 @@ def _admin(commands: Any) -> None:
         "--password-stdin", action="store_true", required=True, help="read the password from stdin"
     )
     _database_options(create_user)
+    reset_two_factor = tasks.add_parser(
+        "reset-two-factor",
+        help="turn off an account's two-factor authentication (a lost device) and end its "
+        "sessions; audited",
+        **_examples("reset-two-factor"),
+    )
+    reset_two_factor.add_argument("email")
+    _database_options(reset_two_factor)
     failures = tasks.add_parser(
         "sign-in-failures",
         help="list failed sign-ins, newest first: time, client address, email hash",

@@ -51,13 +51,16 @@ from sigillo.services.hashing import stop_workers
 from sigillo.services.health import HealthService
 from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import open_keys
+from sigillo.services.oidc import OidcClient
 from sigillo.services.past_values import PastValues
 from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
 from sigillo.services.sign_ins import SignIns
+from sigillo.services.sso import SsoService
 from sigillo.services.time_travel import TimeTravel
+from sigillo.services.two_factor import TwoFactorService
 from sigillo.services.watch import ChangeFeed
 from sigillo.services.writing import Writer
 from sigillo.settings import Settings
@@ -72,7 +75,9 @@ from sigillo.store.migrate import migrate
 from sigillo.store.reference_start import begin_references
 from sigillo.store.sign_in_challenges import SqlChallengeStore
 from sigillo.store.snapshots import SqlSnapshots
+from sigillo.store.sso import SqlSsoStore
 from sigillo.store.stream_verify import verify_streams
+from sigillo.store.two_factor import SqlTwoFactorStore
 from sigillo.web.api_docs import ApiDocsPage
 from sigillo.web.routes import WEB_ROUTES, template_config
 
@@ -110,9 +115,12 @@ async def open_services(settings: Settings) -> Services:
     writer = Writer(store, clock, ids, sink)
     feed = ChangeFeed(store)  # its poller runs while requests wait (services.watch)
 
+    oidc = OidcClient()  # the HTTP client of single sign-on, with its caches
+
     async def close() -> None:
         feed.close()
         try:
+            await oidc.close()
             await database.close()
         finally:
             if sink is not None:
@@ -125,10 +133,26 @@ async def open_services(settings: Settings) -> Services:
     accounts = AccountService(
         store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
     )
+    two_factor = TwoFactorService(SqlTwoFactorStore(database), cipher, accounts, writer)
+    sign_ins = SignIns(
+        accounts, SqlChallengeStore(database), writer, TokenCredentials(), two_factor
+    )
     services = Services(
         store=store,
         accounts=accounts,
-        sign_ins=SignIns(accounts, SqlChallengeStore(database), writer, TokenCredentials()),
+        sign_ins=sign_ins,
+        two_factor=two_factor,
+        sso=SsoService(
+            settings.oidc_providers,
+            oidc,
+            SqlSsoStore(database),
+            store,
+            accounts,
+            SqlChallengeStore(database),
+            writer,
+            public_url=settings.public_url,
+            allow_signup=settings.allow_signup,
+        ),
         access=access,
         catalog=catalog,
         secrets=secrets,
@@ -199,7 +223,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         guards=[rate_limited, json_bodies_only],
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
         openapi_config=openapi_config(ApiDocsPage()),
-        template_config=template_config(),
+        template_config=template_config(settings),
         # how the request's session signed in, for org sign-in policies; the allowed hosts
         # before routing; then the JSON depth limit on what is read
         middleware=[

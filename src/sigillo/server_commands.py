@@ -7,7 +7,13 @@ import asyncio
 import sys
 
 from sigillo import logs
-from sigillo.domain.errors import Conflict, InvalidInput, StartupError, StorageUnavailable
+from sigillo.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StartupError,
+    StorageUnavailable,
+)
 from sigillo.settings import Settings
 
 __all__ = ["run"]
@@ -45,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "create-user":
             password = _password_from_stdin()
             return asyncio.run(_create_user(settings, args.email, args.name, password))
+        if args.task == "reset-two-factor":
+            return asyncio.run(_reset_two_factor(settings, args.email))
         if args.task == "sign-in-failures":
             return asyncio.run(_sign_in_failures(settings, args.email, args.limit))
         if args.task in ("backup", "verify-backup"):
@@ -201,6 +209,26 @@ async def _create_user(settings: Settings, email: str, name: str | None, passwor
     finally:
         await services.close()
     print(f"created {user.email} ({user.id})")
+    return 0
+
+
+async def _reset_two_factor(settings: Settings, email: str) -> int:
+    """A lost device: the account's second factor removed and its sessions ended, recorded
+    in its stream as `user.two_factor_reset` by the system. 1 for an unknown email."""
+    from sigillo.server import open_services
+
+    services = await open_services(settings)
+    try:
+        user, was_on = await services.two_factor.reset(email)
+    except NotFound:
+        print("error: no account has this email address", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+    if not was_on:
+        print(f"{user.email} ({user.id}) has no two-factor authentication: nothing changed")
+        return 0
+    print(f"reset two-factor authentication of {user.email} ({user.id}); its sessions ended")
     return 0
 
 

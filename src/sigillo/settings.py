@@ -7,14 +7,39 @@ point and the result is passed to the composition root.
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["Settings"]
+__all__ = ["OidcProvider", "Settings"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """One OpenID Connect provider people may sign in with (docs/self-hosting.md).
+
+    `name` is its id in URLs (`/login/sso/<name>`) and in sessions; the client secret is
+    kept out of every repr, so a logged Settings never shows it."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)
+    # Email domains allowed to sign in through it (lower case); empty: any.
+    allowed_domains: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def button(self) -> str:
+        """The sign-in button's text."""
+        return self.label or f"Sign in with {self.name.replace('-', ' ').title()}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,8 @@ class Settings:
     # Where every committed event is also written as a JSON line (SIGILLO_AUDIT_SINK):
     # file:/path/audit.jsonl, syslog or syslog://host:port (sigillo.audit_sink); None: nowhere.
     audit_sink: str | None = None
+    # OpenID Connect providers (SIGILLO_OIDC_<NAME>_*, or the TOML file SIGILLO_OIDC_FILE).
+    oidc_providers: tuple[OidcProvider, ...] = ()
 
     @classmethod
     def load(
@@ -90,6 +117,7 @@ class Settings:
             database_startup_timeout=_seconds(env, "SIGILLO_DATABASE_STARTUP_TIMEOUT", 30.0),
             database_timeout=_seconds(env, "SIGILLO_DATABASE_TIMEOUT", 5.0, positive=True),
             audit_sink=(env.get("SIGILLO_AUDIT_SINK") or "").strip() or None,
+            oidc_providers=oidc_providers(env),
         )
 
 
@@ -118,3 +146,112 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, positive: boo
     if positive and value == 0:
         raise ValueError(f"{name} must be a number of seconds, more than 0")
     return value
+
+
+# -- OpenID Connect providers -------------------------------------------------------------
+# Errors are ValueErrors whose message starts with the setting's name: `sigillo server`
+# prints it and refuses to start (server_commands.py), rather than offering a button that
+# can only fail.
+
+PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_OIDC_ENV = re.compile(r"^SIGILLO_OIDC_(?P<name>.+?)_(?P<key>ISSUER|CLIENT_ID|CLIENT_SECRET|"
+                       r"ALLOWED_DOMAINS|LABEL)$")  # fmt: skip
+_FILE_KEYS = frozenset({"issuer", "client_id", "client_secret", "allowed_domains", "label"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def oidc_providers(env: Mapping[str, str]) -> tuple[OidcProvider, ...]:
+    """The providers of `SIGILLO_OIDC_<NAME>_<KEY>` variables and of the `SIGILLO_OIDC_FILE`
+    TOML file (`[providers.<name>]`), checked; a name given by both is refused."""
+    found: dict[str, dict[str, Any]] = {}
+    for variable, value in env.items():
+        if not variable.startswith("SIGILLO_OIDC_") or variable == "SIGILLO_OIDC_FILE":
+            continue
+        matched = _OIDC_ENV.match(variable)
+        if matched is None:
+            raise ValueError(
+                f"{variable} is not a setting: use SIGILLO_OIDC_<NAME>_ISSUER, _CLIENT_ID, "
+                "_CLIENT_SECRET, _ALLOWED_DOMAINS or _LABEL"
+            )
+        name = matched["name"].lower().replace("_", "-")
+        found.setdefault(name, {})[matched["key"].lower()] = value
+    made = [_provider(name, entries, f"SIGILLO_OIDC_{name.upper().replace('-', '_')}")
+            for name, entries in sorted(found.items())]  # fmt: skip
+    path = (env.get("SIGILLO_OIDC_FILE") or "").strip()
+    for provider in _file_providers(Path(path).expanduser()) if path else ():
+        if provider.name in found:
+            raise ValueError(
+                f"SIGILLO_OIDC_FILE: provider {provider.name!r} is also set by environment "
+                "variables; configure it in one place"
+            )
+        made.append(provider)
+    return tuple(made)
+
+
+def _file_providers(path: Path) -> list[OidcProvider]:
+    where = f"SIGILLO_OIDC_FILE ({path})"
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"{where} cannot be read: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{where} is not valid TOML: {error}") from None
+    providers = document.get("providers", {})
+    if not isinstance(providers, dict) or set(document) - {"providers"}:
+        raise ValueError(f"{where} must hold only [providers.<name>] tables")
+    made = []
+    for name, entries in providers.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{where}: providers.{name} must be a table")
+        unknown = set(entries) - _FILE_KEYS
+        if unknown:
+            raise ValueError(f"{where}: providers.{name} has unknown keys {sorted(unknown)}")
+        domains = entries.get("allowed_domains", [])
+        if isinstance(domains, list):
+            domains = ",".join(str(item) for item in domains)
+        made.append(_provider(str(name), {**entries, "allowed_domains": domains},
+                              f"{where}: providers.{name}"))  # fmt: skip
+    return made
+
+
+def _provider(name: str, entries: Mapping[str, Any], where: str) -> OidcProvider:
+    if not PROVIDER_NAME.match(name):
+        raise ValueError(f"{where}: the provider's name must be letters, digits and dashes")
+    for key, value in entries.items():
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: {key} must be a string")
+    issuer = entries.get("issuer", "").strip()
+    client_id = entries.get("client_id", "").strip()
+    if not issuer:
+        raise ValueError(f"{where}: the issuer is missing (ISSUER / issuer)")
+    if not client_id:
+        raise ValueError(f"{where}: the client id is missing (CLIENT_ID / client_id)")
+    _check_issuer(issuer, where)
+    domains = tuple(
+        item.strip().lower().lstrip("@") for item in entries.get("allowed_domains", "").split(",")
+    )
+    return OidcProvider(
+        name=name,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=entries.get("client_secret", "").strip(),
+        allowed_domains=tuple(domain for domain in domains if domain),
+        label=entries.get("label", "").strip()[:100],
+    )
+
+
+def _check_issuer(issuer: str, where: str) -> None:
+    """An https URL without query or fragment; plain http only on this machine (tests,
+    a provider beside the server), where nobody can read or change the traffic."""
+    try:
+        parts = urlsplit(issuer)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or not host or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{where}: the issuer must be a URL such as https://accounts.example.com")
+    if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS):
+        return
+    raise ValueError(
+        f"{where}: the issuer must be an https URL (plain http only for 127.0.0.1 or localhost)"
+    )

@@ -58,6 +58,7 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
         },
     ),
     ("GET", "/api/auth/device"): ("public", None),
+    ("GET", "/api/auth/providers"): ("public", None),  # single sign-on's providers
     ("POST", "/api/auth/device/approve"): ("session", {"userCode": "{code}"}),
     ("POST", "/api/auth/device/deny"): ("session", {"userCode": "{code}"}),
     ("GET", "/api/v0/me"): ("session", None),
@@ -69,6 +70,13 @@ POLICY: dict[tuple[str, str], tuple[Policy, Any]] = {
         "own",
         {"currentPassword": PASSWORD, "newPassword": PASSWORD},
     ),
+    # Two-factor authentication (sigillo.api.two_factor): a person's, so tokens are 401. Nobody
+    # here has it on, and confirm sorts before enrol: confirm, disable and new codes are 409.
+    ("GET", "/api/v0/me/two-factor"): ("session", None),
+    ("POST", "/api/v0/me/two-factor/enrol"): ("session", None),
+    ("POST", "/api/v0/me/two-factor/confirm"): ("session", {"code": "000000"}),
+    ("POST", "/api/v0/me/two-factor/disable"): ("session", {"code": "000000"}),
+    ("POST", "/api/v0/me/two-factor/recovery-codes"): ("session", {"code": "000000"}),
     ("GET", "/api/v0/orgs"): ("session", None),
     ("POST", "/api/v0/orgs"): ("session", {"name": "New"}),
     ("DELETE", "/api/v0/orgs/{org_id}"): ("admin", None),

@@ -183,10 +183,11 @@ async def test_the_change_is_in_the_orgs_audit_log(api: Api, database: Database)
         b"[]",
         b'{"requireSso": false}',
         b'{"requireSso": "yes", "requireTwoFactor": false}',
+        b'{"requireSso": false, "requireTwoFactor": 0}',
         b'{"requireSso": false, "requireTwoFactor": false, "other": 1}',
         b'{"requireSso": false, "requireTwoFactor": false' + b" " * (16 * 1024 * 1024) + b"}",
     ],
-    ids=["truncated", "array", "missing", "wrong-type", "unknown-field", "over-16-MiB"],
+    ids=["truncated", "array", "missing", "wrong-type", "zero", "unknown-field", "over-16-MiB"],
 )
 async def test_bad_bodies_are_4xx_and_change_nothing(
     api: Api, database: Database, body: bytes

@@ -87,8 +87,8 @@ def test_bash_completes_actions_after_shared_options(sigillo: Sigillo) -> None:
     assert bash_complete(sigillo, "secrets -c dev g") == ["get"]
     assert bash_complete(sigillo, "secrets --env dev -p P d") == ["delete", "download", "diff"]
     assert bash_complete(sigillo, "admin ") == [
-        "migrate", "rebuild-projections", "create-user", "sign-in-failures", "backup",
-        "verify-backup", "rotate-key", "verify", "audit",
+        "migrate", "rebuild-projections", "create-user", "reset-two-factor", "sign-in-failures",
+        "backup", "verify-backup", "rotate-key", "verify", "audit",
     ]  # fmt: skip
     assert bash_complete(sigillo, "admin audit ") == ["export"]
     assert {"--since", "--org", "--output", "--database-url"} <= set(

@@ -12,7 +12,7 @@ from tests.cli.test_catalog_cli import assert_one_line_error, assert_usage_error
 
 
 def own_org(sigillo: Sigillo) -> str:
-    email, session = sigillo.server.new_account("policy")
+    _, session = sigillo.server.new_account("policy")
     sigillo.env["SIGILLO_TOKEN"] = session
     with sigillo.server.api(session) as api:
         made = api.post("/api/v0/orgs", json={"name": "Policy Org"})

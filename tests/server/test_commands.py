@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pyotp
 import pytest
 
 from sigillo import __version__
@@ -113,6 +116,70 @@ def test_create_user_reads_the_password_from_stdin_only(tmp_path: Path) -> None:
     no_flag = sigillo("admin", "create-user", "x@example.com", "--data-dir", str(tmp_path))
     assert no_flag.returncode == 2
     assert "--password-stdin" in no_flag.stderr
+
+
+async def _enrol_two_factor(data: Path, email: str) -> tuple[str, str]:
+    """Turn on the account's 2FA in the data dir's database: (user id, a session token)."""
+    from sigillo.server import open_services
+    from sigillo.settings import Settings
+
+    services = await open_services(Settings.load(data_dir=data))
+    try:
+        user = await services.accounts.user_by_email(email)
+        assert user is not None
+        totp = pyotp.TOTP((await services.two_factor.begin(user)).secret)
+        token, session = await services.accounts.start_session(user)
+        await services.two_factor.confirm(user.id, totp.now(), session_id=session.id)
+        return user.id, token
+    finally:
+        await services.close()
+
+
+async def _after_reset(data: Path, user_id: str, token: str) -> tuple[bool, bool, Any]:
+    from sigillo.domain.streams import user_stream
+    from sigillo.server import open_services
+    from sigillo.settings import Settings
+
+    services = await open_services(Settings.load(data_dir=data))
+    try:
+        stream = await services.store.read_stream(user_stream(user_id))
+        return (
+            await services.two_factor.enabled(user_id),
+            await services.accounts.authenticate(token) is not None,
+            stream[-1],
+        )
+    finally:
+        await services.close()
+
+
+def test_reset_two_factor_turns_it_off_ends_sessions_and_is_audited(tmp_path: Path) -> None:
+    from sigillo.domain.events import Actor, UserTwoFactorReset
+
+    password = "correct horse battery staple"
+    assert create_user(tmp_path, "ada@example.com", password).returncode == 0
+    user_id, token = asyncio.run(_enrol_two_factor(tmp_path, "ada@example.com"))
+    reset = sigillo("admin", "reset-two-factor", "Ada@Example.com", "--data-dir", str(tmp_path))
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.strip() == (
+        f"reset two-factor authentication of ada@example.com ({user_id}); its sessions ended"
+    )
+    enabled, signed_in, last = asyncio.run(_after_reset(tmp_path, user_id, token))
+    assert (enabled, signed_in) == (False, False)
+    assert last.event == UserTwoFactorReset(user_id)
+    assert last.actor == Actor("system", "sigillo")
+    again = sigillo("admin", "reset-two-factor", "ada@example.com", "--data-dir", str(tmp_path))
+    assert again.returncode == 0
+    assert "has no two-factor authentication: nothing changed" in again.stdout
+    unknown = sigillo(
+        "admin", "reset-two-factor", "nobody@example.com", "--data-dir", str(tmp_path)
+    )
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1,
+        "error: no account has this email address",
+    )
+    missing = sigillo("admin", "reset-two-factor", "--data-dir", str(tmp_path))
+    assert missing.returncode == 2
+    assert "email" in missing.stderr
 
 
 def test_admin_commands_beside_a_running_server_leave_its_reads_intact(tmp_path: Path) -> None:

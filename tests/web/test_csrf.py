@@ -12,7 +12,7 @@ from tests.web.world import web_routes, world
 
 pytestmark = pytest.mark.asyncio
 
-BEFORE_SIGN_IN = {"/login", "/setup", "/invite/{token}/sign-up"}
+BEFORE_SIGN_IN = {"/login", "/login/code", "/login/link", "/setup", "/invite/{token}/sign-up"}
 USERS = ("outsider", "removed", "member", "admin")
 
 

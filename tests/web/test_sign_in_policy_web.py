@@ -4,6 +4,8 @@ whose session falls short is refused in words on the org's pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sigillo.domain.projections.rows import OrgRow
@@ -51,6 +53,9 @@ async def test_admins_see_the_requirements_and_members_do_not(web: Web) -> None:
     html = (await admin.get(url(project_id))).text
     assert "Sign-in requirements" in html
     assert '<label for="require-two-factor">Require two-factor authentication</label>' in html
+    assert "no single sign-on provider configured" in html
+    assert re.search(r'id="require-sso"[^>]*\bdisabled\b', html)  # no provider to require
+    assert not re.search(r'id="require-two-factor"[^>]*\bdisabled\b', html)
     assert "Sign-in requirements" not in (await member.get(url(project_id))).text
 
 

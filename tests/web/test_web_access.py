@@ -42,6 +42,16 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
     ("GET", "/login"): ("public", None),
     ("POST", "/login"): ("public", {"email": "x@example.com", "password": "x"}),
     ("POST", "/logout"): ("session", {}),
+    # A sign-in's two-factor step (sigillo.web.signin_code): without its challenge cookie,
+    # back to /login.
+    ("GET", "/login/code"): ("public", None),
+    ("POST", "/login/code"): ("public", {"code": "000000"}),
+    # Single sign-on (sigillo.web.sso): this app offers no provider, so both are 404 pages;
+    # the link page without its challenge cookie is a 400 page (tests/sso drives them).
+    ("GET", "/login/sso/{provider}"): ("public", None),
+    ("GET", "/login/sso/{provider}/callback"): ("public", None),
+    ("GET", "/login/link"): ("public", None),
+    ("POST", "/login/link"): ("public", {"password": "x"}),
     ("GET", "/setup"): ("public", None),
     ("POST", "/setup"): (
         "public",
@@ -64,6 +74,13 @@ POLICY: dict[tuple[str, str], tuple[Policy, dict[str, str] | None]] = {
         "session",
         {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD},
     ),
+    # The Security page (sigillo.web.account_security). Nobody here has two-factor on, and
+    # confirm sorts before enrol: confirm, disable and new codes answer 409.
+    ("GET", "/account/security"): ("session", None),
+    ("POST", "/account/security/enrol"): ("session", {}),
+    ("POST", "/account/security/confirm"): ("session", {"code": "000000"}),
+    ("POST", "/account/security/recovery-codes"): ("session", {"new_codes_code": "000000"}),
+    ("POST", "/account/security/disable"): ("session", {"password": PASSWORD}),
     ("GET", "/dash/new-org"): ("session", None),
     ("POST", "/dash/new-org"): ("session", {"name": "New"}),
     ("GET", "/dash/orgs/{org_id}"): ("member", None),

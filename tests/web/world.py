@@ -72,6 +72,7 @@ async def world(web: Web, users: dict[str, Any]) -> World:
         "env_slug": dev.slug,
         "token": invite,
         "code": code.user_code,
+        "provider": "test",  # a single sign-on provider's name (none is configured)
         "name": "EXISTING",
         "position": str(set_event.position),
         # Names other tabs' paths may use:

@@ -26,6 +26,8 @@ from sigillo.api.invitations import ROUTES as INVITATION_ROUTES
 from sigillo.api.members import ROUTES as MEMBER_ROUTES
 from sigillo.api.sign_in_policy import ROUTES as SIGN_IN_POLICY_ROUTES
 from sigillo.api.signup import ROUTES as SIGNUP_ROUTES
+from sigillo.api.sso import ROUTES as SSO_ROUTES
+from sigillo.api.two_factor import ROUTES as TWO_FACTOR_ROUTES
 from sigillo.api.verify import ROUTES as VERIFY_ROUTES
 from sigillo.api.watch import ROUTES as WATCH_ROUTES
 
@@ -40,7 +42,9 @@ ROUTES: list[ControllerRouterHandler] = [
     sessions.session_info,
     sessions.sign_out,
     *user_sessions.ROUTES,
+    *TWO_FACTOR_ROUTES,
     *SIGNUP_ROUTES,
+    *SSO_ROUTES,
     *orgs.ROUTES,
     *MEMBER_ROUTES,
     *SIGN_IN_POLICY_ROUTES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -16,16 +18,23 @@ from sigillo.http.credentials import clear_session_cookies, credential, session_
 from sigillo.http.csrf import csrf_token
 from sigillo.http.origin import refuse_cross_site
 from sigillo.services.container import Services
+from sigillo.services.signed_in import SignedInWith
 from sigillo.settings import Settings
 
 __all__ = ["SignedIn", "client_of", "session_info", "sign_in", "sign_out", "signed_in"]
 
 NO_STORE = {"Cache-Control": "no-store"}
+PASSWORD_ONLY = SignedInWith()
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str = msgspec.field()
     password: str = msgspec.field()
+    # the account's two-factor code (TOTP) or one of its recovery codes, when it has 2FA on
+    code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+    def __repr__(self) -> str:  # never the password or the code
+        return "SignIn(<hidden>)"
 
 
 def client_of(request: Request) -> tuple[str, str]:  # type: ignore[type-arg]
@@ -95,13 +104,22 @@ async def sign_in(
 ) -> Response[SignedIn]:
     """Answers `{"token", "user", "csrfToken"}` and sets the session cookie; the token also
     works as `Authorization: Bearer`. A wrong password and an unknown email get the same
-    401 after the same work. A session presented with the request is ended: ids rotate."""
+    401 after the same work. A session presented with the request is ended: ids rotate.
+
+    An account with two-factor authentication on also needs `code` (a TOTP code or a
+    recovery code): without one the answer is 401 `{"error": "two-factor code required"}`,
+    with a wrong one 401 `{"error": "invalid two-factor code"}`, and 429 while its code
+    guesses back off."""
     ip_address, user_agent = client_of(request)
     presented = credential(request)
     try:
-        token, _, user = await services.accounts.sign_in(
-            data.email,
-            data.password,
+        user = await services.accounts.check_password(
+            data.email, data.password, ip_address=ip_address
+        )
+        finished = await services.sign_ins.finish_at_once(
+            user,
+            PASSWORD_ONLY,
+            data.code,
             ip_address=ip_address,
             user_agent=user_agent,
             previous_token=presented[0] if presented else None,
@@ -109,7 +127,7 @@ async def sign_in(
     except (Unauthorized, TooManyAttempts) as refused:
         metrics.sign_in_failed(refused)
         raise
-    return signed_in(request, settings, token, user)
+    return signed_in(request, settings, finished.token, user)
 
 
 @get("/api/auth/session", operation_id="getSession", summary="The signed-in user and CSRF token")

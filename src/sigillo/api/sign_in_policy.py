@@ -10,7 +10,7 @@ says what to do (services/sign_in_policy.py); API tokens are not bound by it.
 from __future__ import annotations
 
 import msgspec
-from litestar import get, put
+from litestar import Request, get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
@@ -18,7 +18,7 @@ from litestar.types import ControllerRouterHandler
 from sigillo.api.auth import Principal
 from sigillo.api.environments import PathId
 from sigillo.api.members import ORG
-from sigillo.domain.errors import NotFound
+from sigillo.domain.errors import InvalidInput, NotFound
 from sigillo.domain.projections.rows import OrgRow
 from sigillo.services.container import Services
 from sigillo.settings import Settings
@@ -31,6 +31,15 @@ POLICY = ORG + "/sign-in-policy"
 class SignInPolicy(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     require_sso: bool
     require_two_factor: bool
+
+
+def _strictly(body: bytes) -> SignInPolicy:
+    """The body again, decoded strictly: a switch is `true` or `false`, never 0 or "yes"
+    (the framework's conversion is lax, and a policy is no place for guessing)."""
+    try:
+        return msgspec.json.decode(body, type=SignInPolicy)
+    except msgspec.ValidationError as bad:
+        raise InvalidInput("body", str(bad).split(" - at ")[0]) from None
 
 
 def _policy(org: OrgRow) -> SignInPolicy:
@@ -59,6 +68,7 @@ async def get_policy(
     opt={"errors": (422,)},
 )
 async def set_policy(
+    request: Request,  # type: ignore[type-arg]
     org_id: PathId,
     data: JSONBody[SignInPolicy],
     session_principal: NamedDependency[Principal],
@@ -67,12 +77,13 @@ async def set_policy(
 ) -> SignInPolicy:
     """Admins only. 422 when the policy would shut out the admin's own session, or requires
     single sign-on on a server that offers none."""
+    data = _strictly(await request.body())
     org = await services.access.set_sign_in_policy(
         org_id,
         session_principal.actor,
         require_sso=data.require_sso,
         require_two_factor=data.require_two_factor,
-        sso_offered=bool(getattr(settings, "sso_providers", None)),  # FIXME wire
+        sso_offered=bool(settings.oidc_providers),
     )
     return _policy(org)
 

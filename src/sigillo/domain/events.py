@@ -42,6 +42,9 @@ __all__ = [
     "TokenCreated",
     "TokenRevoked",
     "UserRegistered",
+    "UserTwoFactorDisabled",
+    "UserTwoFactorEnabled",
+    "UserTwoFactorReset",
 ]
 
 
@@ -128,6 +131,26 @@ class UserRegistered(_Event, tag="user.registered", frozen=True):
     user_id: str
     email: str
     name: str
+
+
+class UserTwoFactorEnabled(_Event, tag="user.two_factor_enabled", frozen=True):
+    """The user confirmed a TOTP authenticator (issue 20). The secret and the recovery codes
+    stay out of the log: it is kept forever, and they must go when 2FA is turned off."""
+
+    user_id: str
+
+
+class UserTwoFactorDisabled(_Event, tag="user.two_factor_disabled", frozen=True):
+    """The user turned their two-factor authentication off (with a code or their password)."""
+
+    user_id: str
+
+
+class UserTwoFactorReset(_Event, tag="user.two_factor_reset", frozen=True):
+    """An administrator removed a user's two-factor authentication, for a lost device
+    (`sigillo admin reset-two-factor`); the actor says who."""
+
+    user_id: str
 
 
 class OrgCreated(_Event, tag="org.created", frozen=True):
@@ -250,6 +273,9 @@ Event = (
     | SecretKindChanged
     | SecretsRead
     | UserRegistered
+    | UserTwoFactorEnabled
+    | UserTwoFactorDisabled
+    | UserTwoFactorReset
     | OrgCreated
     | OrgDeleted
     | OrgSignInPolicySet

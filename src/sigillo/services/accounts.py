@@ -130,6 +130,20 @@ class AccountService:
         assert user is not None  # projected by the append above
         return user
 
+    async def register_sso(self, address: str, name: str, actor: Actor = SYSTEM) -> UserRow:
+        """A new account made by its first single sign-on (services/sso.py decides when).
+        It has no password row: a password sign-in to it does the same work as, and is
+        refused like, a wrong password, until its owner sets one. A duplicate email: 409."""
+        normalized, name = email(address), display_name(name)
+        if await self._store.select(UserRow, "email", normalized):
+            raise Conflict(EMAIL_TAKEN)
+        user_id = self._writer.ids()
+        event = UserRegistered(user_id, normalized, name)
+        await self._writer.store.append(user_stream(user_id), 0, self._writer.new([event], actor))
+        user = await self._store.get(UserRow, (user_id,))
+        assert user is not None  # projected by the append above
+        return user
+
     async def sign_in(
         self,
         address: str,
@@ -139,10 +153,23 @@ class AccountService:
         user_agent: str = "",
         previous_token: str | None = None,
     ) -> tuple[str, SessionRecord, UserRow]:
-        """A new session for the right email and password: (token, session, user).
+        """A new session for the right email and password: (token, session, user), whether
+        or not the account has a second factor (callers that ask for one use
+        `check_password`, then services.sign_ins)."""
+        user = await self.check_password(address, password, ip_address=ip_address)
+        if previous_token is not None:
+            await self.sign_out(previous_token)
+        token, session = await self.start_session(
+            user, ip_address=ip_address, user_agent=user_agent
+        )
+        return token, session, user
+
+    async def check_password(self, address: str, password: str, *, ip_address: str = "") -> UserRow:
+        """The first factor of a sign-in: the user whose email and password these are.
 
         Refused with TooManyAttempts (before any password is checked) while the email's
-        attempts are backing off, alike for an account and for an email no account has."""
+        attempts are backing off, alike for an account and for an email no account has; a
+        wrong password and an unknown email are the same Unauthorized after the same work."""
         attempt = await self._begin_attempt(address, ip_address)
         user = await self._user_by_email(address)
         stored = await self._accounts.password_hash(user.id) if user else None
@@ -152,12 +179,26 @@ class AccountService:
         if not await off_loop(self._passwords.verify, password, stored):
             raise Unauthorized(UNAUTHORIZED)
         await self._accounts.forget_sign_in(attempt.id)  # not a failure: no longer counted
-        if previous_token is not None:
-            await self.sign_out(previous_token)
-        token, session = await self.start_session(
-            user, ip_address=ip_address, user_agent=user_agent
-        )
-        return token, session, user
+        return user
+
+    async def begin_guess(self, counted_as: str, ip_address: str = "") -> SignInAttempt:
+        """Count a guess at something other than a password (a two-factor code) against the
+        same back-off as sign-ins, under its own key (`counted_as`, hashed like an email):
+        guesses from any address share one budget. TooManyAttempts while it backs off;
+        `forget_guess` once the guess was right."""
+        return await self._begin_attempt(counted_as, ip_address)
+
+    async def forget_guess(self, attempt: SignInAttempt) -> None:
+        await self._accounts.forget_sign_in(attempt.id)
+
+    async def user_by_email(self, address: str) -> UserRow | None:
+        """The account with this email (any spelling accounts normalise alike); None."""
+        return await self._user_by_email(address)
+
+    async def mark_two_factor(self, session_id: str, two_factor: bool = True) -> None:
+        """The session counts as signed in with a second factor (it enrolled one), or no
+        longer does (its user turned two-factor authentication off)."""
+        await self._accounts.mark_two_factor(session_id, two_factor)
 
     async def _begin_attempt(self, address: str, ip_address: str) -> SignInAttempt:
         """Count a password check against the email's back-off (domain/sign_in.py), before
@@ -312,17 +353,23 @@ class AccountService:
         user = await self._store.get(UserRow, (user_id,))
         if user is None:
             raise Unauthorized(UNAUTHORIZED)
-        attempt = await self._begin_attempt(user.email, ip_address)
-        stored = await self._accounts.password_hash(user_id)
-        if stored is None:
-            await off_loop(self._passwords.verify_dummy, current_password)  # the same work
-            raise Forbidden(NOT_THE_CURRENT)
-        if not await off_loop(self._passwords.verify, current_password, stored):
-            raise Forbidden(NOT_THE_CURRENT)
-        await self._accounts.forget_sign_in(attempt.id)
+        await self.verify_password(user, current_password, ip_address=ip_address)
         encoded = await off_loop(self._passwords.hash, new_password)
         await self._accounts.set_password(user_id, encoded, self._now())
         return await self.end_other_sessions(user_id, keep_session_id)
+
+    async def verify_password(self, user: UserRow, password: str, *, ip_address: str = "") -> None:
+        """Check a signed-in user's current password (before a change that needs it) as
+        sign-in checks one: counted against the email's back-off (TooManyAttempts), a wrong
+        one Forbidden after the same work."""
+        attempt = await self._begin_attempt(user.email, ip_address)
+        stored = await self._accounts.password_hash(user.id)
+        if stored is None:
+            await off_loop(self._passwords.verify_dummy, password)  # the same work
+            raise Forbidden(NOT_THE_CURRENT)
+        if not await off_loop(self._passwords.verify, password, stored):
+            raise Forbidden(NOT_THE_CURRENT)
+        await self._accounts.forget_sign_in(attempt.id)
 
     async def _user_by_email(self, address: str) -> UserRow | None:
         try:

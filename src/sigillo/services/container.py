@@ -20,6 +20,8 @@ from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
 from sigillo.services.secrets import SecretsService
 from sigillo.services.sign_ins import SignIns
+from sigillo.services.sso import SsoService
+from sigillo.services.two_factor import TwoFactorService
 from sigillo.services.watch import ChangeFeed
 
 __all__ = ["Services"]
@@ -30,6 +32,8 @@ class Services:
     store: EventStore
     accounts: AccountService
     sign_ins: SignIns  # after the first factor: the session, or a second step (issue 20)
+    two_factor: TwoFactorService  # TOTP and recovery codes (issue 20)
+    sso: SsoService  # single sign-on through OpenID Connect providers (issue 20)
     access: AccessService
     catalog: CatalogService
     secrets: SecretsService

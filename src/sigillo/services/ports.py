@@ -302,6 +302,11 @@ class AccountStore(Protocol):
         """End every session of the user except `keep`; how many ended."""
         ...
 
+    async def mark_two_factor(self, session_id: str, two_factor: bool) -> None:
+        """Record whether the session counts as signed in with a second factor: the session
+        that enrols one does, without signing in again (issue 20)."""
+        ...
+
 
 class SignInAttempt(msgspec.Struct, frozen=True):
     """A sign-in whose password is being, or was, checked: kept only when it failed. Never

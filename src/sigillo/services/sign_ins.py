@@ -11,6 +11,9 @@ only its SHA-256 is stored) that the second step answers. Two purposes:
   password links the provider identity to it, once (services/sso.py).
 
 A challenge takes `MAX_ATTEMPTS` wrong answers, then is gone; it lives `LIFETIME_MS`.
+
+API clients have no cookie to carry a challenge: they send the code with the password, and
+`finish_at_once` checks both in one request (services/two_factor.py counts the guesses).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from sigillo.domain.errors import Unauthorized
 from sigillo.domain.projections.rows import UserRow
 from sigillo.services.accounts import AccountService
 from sigillo.services.ports import Credentials, SessionRecord
@@ -26,6 +30,8 @@ from sigillo.services.signed_in import SignedInWith
 from sigillo.services.writing import Writer
 
 __all__ = [
+    "CODE_INVALID",
+    "CODE_REQUIRED",
     "LIFETIME_MS",
     "MAX_ATTEMPTS",
     "Challenge",
@@ -33,12 +39,29 @@ __all__ = [
     "Finished",
     "Pending",
     "Purpose",
+    "SecondFactor",
     "SignIns",
+    "WrongCode",
 ]
 
 LIFETIME_MS = 5 * 60 * 1000
 MAX_ATTEMPTS = 5
 Purpose = Literal["two-factor", "link"]
+# What an API sign-in is told when the account has two-factor authentication on: clients
+# tell the two apart by these exact texts (docs/api.md), both 401.
+CODE_REQUIRED = "two-factor code required"
+CODE_INVALID = "invalid two-factor code"
+
+
+class SecondFactor(Protocol):
+    """Two-factor authentication as sign-in sees it (services/two_factor.py)."""
+
+    async def enabled(self, user_id: str) -> bool: ...
+
+    async def verify(self, user_id: str, code: str, *, ip_address: str = "") -> bool:
+        """A TOTP code of an unused step or an unused recovery code (then spent); counted
+        against the user's back-off (TooManyAttempts)."""
+        ...
 
 
 class Challenge(msgspec.Struct, frozen=True):
@@ -103,6 +126,13 @@ class Pending(msgspec.Struct, frozen=True):
         return f"Pending(purpose={self.purpose!r}, user={self.user.id!r}, <token hidden>)"
 
 
+class WrongCode(msgspec.Struct, frozen=True):
+    """A second step answered wrong: how many answers the challenge still takes (0: it is
+    gone, sign in again)."""
+
+    attempts_left: int
+
+
 class SignIns:
     def __init__(
         self,
@@ -110,9 +140,11 @@ class SignIns:
         challenges: ChallengeStore,
         writer: Writer,
         credentials: Credentials,
+        second_factor: SecondFactor | None = None,
     ) -> None:
         self._accounts, self._challenges = accounts, challenges
         self._writer, self._credentials = writer, credentials
+        self._second_factor = second_factor
 
     async def finish(
         self,
@@ -124,13 +156,66 @@ class SignIns:
         previous_token: str | None = None,
         redirect: str = "",
     ) -> Finished | Pending:
-        """The first factor is proven: the session, or the challenge still to answer."""
+        """The first factor is proven: the session, or the challenge still to answer (the
+        account has two-factor authentication on: `answer_code` completes it)."""
+        if previous_token is not None:
+            await self._accounts.sign_out(previous_token)  # the id rotates at sign-in
+        if not signed_in_with.two_factor and await self._two_factor_on(user):
+            return await self.open(
+                "two-factor",
+                user,
+                ip_address=ip_address,
+                user_agent=user_agent,
+                redirect=redirect,
+                sso_provider=signed_in_with.sso_provider,
+            )
+        token, session = await self._accounts.start_session(
+            user, ip_address=ip_address, user_agent=user_agent, signed_in_with=signed_in_with
+        )
+        return Finished(token, session, user)
+
+    async def finish_at_once(
+        self,
+        user: UserRow,
+        signed_in_with: SignedInWith,
+        code: str | None,
+        *,
+        ip_address: str = "",
+        user_agent: str = "",
+        previous_token: str | None = None,
+    ) -> Finished:
+        """For clients that send every factor in one request (the API): the session, once
+        `code` passes when the account has two-factor authentication on. Unauthorized
+        (CODE_REQUIRED, CODE_INVALID) otherwise; TooManyAttempts while guesses back off."""
+        if not signed_in_with.two_factor and await self._two_factor_on(user):
+            if not code:
+                raise Unauthorized(CODE_REQUIRED)
+            assert self._second_factor is not None  # _two_factor_on said so
+            if not await self._second_factor.verify(user.id, code, ip_address=ip_address):
+                raise Unauthorized(CODE_INVALID)
+            signed_in_with = msgspec.structs.replace(signed_in_with, two_factor=True)
         if previous_token is not None:
             await self._accounts.sign_out(previous_token)  # the id rotates at sign-in
         token, session = await self._accounts.start_session(
             user, ip_address=ip_address, user_agent=user_agent, signed_in_with=signed_in_with
         )
         return Finished(token, session, user)
+
+    async def answer_code(
+        self, challenge: Challenge, user: UserRow, code: str, *, ip_address: str = ""
+    ) -> Finished | WrongCode:
+        """The second step of a "two-factor" challenge: a TOTP or recovery code. Right: the
+        session (signed in with two factors, and the provider of the first step, if any).
+        Wrong: counted against the challenge and the user's back-off (TooManyAttempts)."""
+        second = self._second_factor
+        if second is not None and await second.verify(user.id, code, ip_address=ip_address):
+            facts = SignedInWith(sso_provider=challenge.sso_provider, two_factor=True)
+            finished = await self.complete(challenge, user, facts)
+            return finished if finished is not None else WrongCode(0)
+        return WrongCode(await self.wrong_answer(challenge))
+
+    async def _two_factor_on(self, user: UserRow) -> bool:
+        return self._second_factor is not None and await self._second_factor.enabled(user.id)
 
     async def open(
         self,

@@ -101,6 +101,12 @@ class SqlAccountStore:
             )
         return len(ended)
 
+    async def mark_two_factor(self, session_id: str, two_factor: bool) -> None:
+        async with self._db.writing() as tx:
+            await tx.execute(
+                "UPDATE sessions SET two_factor = $1 WHERE id = $2", two_factor, session_id
+            )
+
     async def add_setup_token(self, token_hash: str, at: int) -> None:
         async with self._db.writing() as tx:
             await tx.execute(

@@ -21,6 +21,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from sigillo.settings import Settings
+
 __all__ = [
     "HTMX",
     "STATIC_DIR",
@@ -81,7 +83,10 @@ def relative_time(ms: int, now_ms: int | None = None) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 
-def environment() -> Environment:
+def environment(settings: Settings | None = None) -> Environment:
+    """The dashboard's Jinja environment. `sso_providers()` answers the configured single
+    sign-on providers as (name, button text) pairs, for the sign-in page's buttons."""
+    providers = [(p.name, p.button) for p in (settings.oidc_providers if settings else ())]
     env = Environment(
         loader=PackageLoader("sigillo.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -89,7 +94,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(static=static_url, htmx_url=static_url(HTMX))
+    env.globals.update(
+        static=static_url, htmx_url=static_url(HTMX), sso_providers=lambda: list(providers)
+    )
     env.filters.update(
         initials=initials, iso_time=iso_time, exact_time=exact_time, relative_time=relative_time
     )
@@ -98,6 +105,6 @@ def environment() -> Environment:
     return env
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(settings: Settings | None = None) -> TemplateConfig[JinjaTemplateEngine]:
     """Litestar's template configuration around our environment (`app.template_engine`)."""
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment()))
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment(settings)))

@@ -17,7 +17,18 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from sigillo.web import account, dash, device, invite, project, setup, signin
+from sigillo.web import (
+    account,
+    account_security,
+    dash,
+    device,
+    invite,
+    project,
+    setup,
+    signin,
+    signin_code,
+    sso,
+)
 from sigillo.web.csrf import protect_unsafe, same_origin
 from sigillo.web.engine import STATIC_DIR, template_config
 from sigillo.web.errors import WEB_EXCEPTION_HANDLERS
@@ -39,11 +50,14 @@ YEAR = 365 * 24 * 3600
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
     *signin.ROUTES,
+    *signin_code.ROUTES,
+    *sso.ROUTES,
     *setup.ROUTES,
     *invite.ROUTES,
     *device.ROUTES,
     *dash.ROUTES,
     *account.ROUTES,
+    *account_security.ROUTES,
     *project.ROUTES,
     *secrets.ROUTES,
     *environments.ROUTES,

@@ -5,7 +5,9 @@ form spends the API's "sign-in" rate limit (the same budget per client as
 `POST /api/auth/sign-in/email`), and a wrong email or password gets the same answer after
 the same work. Both also share the per-account limit (services/accounts.py): while an
 email's sign-ins back off, the form answers 429 with `Retry-After`. A session presented
-with the form is ended: the id rotates at sign-in.
+with the form is ended: the id rotates at sign-in. An account with two-factor
+authentication on goes on to `/login/code` (web/signin_code.py) instead of signed in;
+`/login?again=…` says why a sign-in must start over.
 `?redirect=` rides along in a hidden field and is checked again when used (safe_redirect).
 """
 
@@ -23,7 +25,9 @@ from sigillo.api.sessions import client_of
 from sigillo.domain.errors import TooManyAttempts, Unauthorized
 from sigillo.http.credentials import credential
 from sigillo.services.container import Services
+from sigillo.services.signed_in import SignedInWith
 from sigillo.settings import Settings
+from sigillo.web.challenge import after_first_factor
 from sigillo.web.forms import read_form
 from sigillo.web.pages import redirect, render
 from sigillo.web.session import (
@@ -36,6 +40,12 @@ from sigillo.web.session import (
 __all__ = ["ROUTES", "signed_in_redirect"]
 
 INVALID = "Invalid email or password"
+PASSWORD_ONLY = SignedInWith()
+# `/login?again=…`: why a sign-in half done (services/sign_ins.py) must start over
+AGAIN = {
+    "expired": "Your sign-in took too long. Sign in again.",
+    "code": "Too many wrong codes. Sign in again.",
+}
 
 
 def signed_in_redirect(
@@ -60,7 +70,8 @@ async def login_page(
     target = safe_redirect(request.query_params.get("redirect"))
     if maybe_viewer is not None:
         return redirect(request, target)
-    return render(request, "auth/login.html", {"redirect": target, "email": "", "error": ""})
+    again = AGAIN.get(request.query_params.get("again") or "", "")
+    return render(request, "auth/login.html", {"redirect": target, "email": "", "error": again})
 
 
 @post("/login", name="web:login-submit", opt={"rate_limit": "sign-in"}, status_code=200)
@@ -75,12 +86,8 @@ async def login(
     ip_address, user_agent = client_of(request)
     presented = credential(request)
     try:
-        token, _, _ = await services.accounts.sign_in(
-            form.text("email"),
-            form.text("password"),
-            ip_address=ip_address,
-            user_agent=user_agent,
-            previous_token=presented[0] if presented and presented[1] == "cookie" else None,
+        user = await services.accounts.check_password(
+            form.text("email"), form.text("password"), ip_address=ip_address
         )
     except Unauthorized as refused:
         metrics.sign_in_failed(refused)
@@ -90,7 +97,15 @@ async def login(
         metrics.sign_in_failed(backing_off)
         retry = {"Retry-After": str(backing_off.retry_after)}
         raise TooManyRequestsException("too many requests", headers=retry) from None
-    return signed_in_redirect(request, settings, token, target)
+    outcome = await services.sign_ins.finish(
+        user,
+        PASSWORD_ONLY,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        previous_token=presented[0] if presented and presented[1] == "cookie" else None,
+        redirect=target,
+    )
+    return after_first_factor(request, settings, outcome, target)
 
 
 @post("/logout", name="web:logout", status_code=200)

@@ -304,7 +304,7 @@ async def set_sign_in_policy(
             viewer.actor,
             require_sso=form.text("require_sso") == "on",
             require_two_factor=form.text("require_two_factor") == "on",
-            sso_offered=bool(getattr(settings, "sso_providers", None)),  # FIXME wire
+            sso_offered=bool(settings.oidc_providers),
         )
     except InvalidInput as refused:
         context = await _context(services, page, policy_error=refused.message)
