@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import pytest_asyncio
 from sigillo.server import create_app, open_services
 from sigillo.services.container import Services
 from sigillo.settings import OidcProvider, Settings
+from tests.sso.provider import oidc_provider
 
 HERE = Path(__file__).parent
 CONSUMERS = HERE.parent / "consumers" / "node_modules" / "oidc-provider"
@@ -36,26 +35,8 @@ SPOILED = ("tampered", "rogue-key", "unknown-kid", "wrong-aud", "wrong-iss", "ex
 @pytest.fixture(scope="session")
 def issuer() -> Iterator[str]:
     """The provider's issuer URL, once per session (per xdist worker)."""
-    node = shutil.which("node")
-    if node is None or not CONSUMERS.exists():
-        pytest.skip(
-            "node or tests/consumers' oidc-provider is missing (cd tests/consumers && npm ci)"
-        )
-    process = subprocess.Popen(
-        [node, str(HERE / "provider.mjs"), ORIGIN, CLIENT_SECRET],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("READY "), line
-    try:
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+    with oidc_provider(ORIGIN, CLIENT_SECRET) as url:
+        yield url
 
 
 def providers(issuer: str) -> tuple[OidcProvider, ...]:

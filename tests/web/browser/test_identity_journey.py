@@ -13,22 +13,19 @@ session on the Sessions page. The provider is another origin, so leaving for it 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyotp
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.live_server import free_port, server
+from tests.sso.provider import oidc_provider
 from tests.web.browser.harness import LiveServer, Pages, assert_no_secret
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-SSO = Path(__file__).parents[2] / "sso"
 CLIENT_SECRET = "journey-secret-" + "Q7w" * 10
 ORG, PROJECT = "Corp Identity", "Gateway"
 
@@ -36,40 +33,21 @@ ORG, PROJECT = "Corp Identity", "Gateway"
 @pytest.fixture(scope="module")
 def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A provider that knows this server's callback, then the server, configured with it."""
-    node = shutil.which("node")
-    if node is None or not (SSO.parent / "consumers" / "node_modules" / "oidc-provider").exists():
-        pytest.fail(
-            "node and tests/consumers' oidc-provider are needed (cd tests/consumers && npm ci)"
-        )
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    provider = subprocess.Popen(
-        [node, str(SSO / "provider.mjs"), origin, CLIENT_SECRET],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert provider.stdout is not None
-    ready = provider.stdout.readline()
-    assert ready.startswith("READY "), ready
-    issuer = f"http://127.0.0.1:{int(ready.split()[1])}"
     root = tmp_path_factory.mktemp("identity")
-    env = {
-        "SIGILLO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
-        "SIGILLO_OIDC_DOMAINS_ISSUER": issuer,
-        "SIGILLO_OIDC_DOMAINS_CLIENT_ID": "sigillo",
-        "SIGILLO_OIDC_DOMAINS_CLIENT_SECRET": CLIENT_SECRET,
-        "SIGILLO_OIDC_DOMAINS_ALLOWED_DOMAINS": "allowed.test",
-        "SIGILLO_OIDC_DOMAINS_LABEL": "Sign in with Corp",
-    }
     data_dir, log = root / "data", root / "server.log"
-    try:
+    with oidc_provider(origin, CLIENT_SECRET) as issuer:
+        env = {
+            "SIGILLO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+            "SIGILLO_OIDC_DOMAINS_ISSUER": issuer,
+            "SIGILLO_OIDC_DOMAINS_CLIENT_ID": "sigillo",
+            "SIGILLO_OIDC_DOMAINS_CLIENT_SECRET": CLIENT_SECRET,
+            "SIGILLO_OIDC_DOMAINS_ALLOWED_DOMAINS": "allowed.test",
+            "SIGILLO_OIDC_DOMAINS_LABEL": "Sign in with Corp",
+        }
         with server(data_dir, log, env=env, port=port):
             yield LiveServer(origin, data_dir, log)
-    finally:
-        provider.terminate()
-        provider.wait(timeout=10)
-        provider.stdout.close()
     assert CLIENT_SECRET not in log.read_text(errors="replace")
 
 
