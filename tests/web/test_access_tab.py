@@ -62,11 +62,18 @@ async def test_an_admin_sees_members_in_join_order_with_controls(web: Web) -> No
         r'<option value="member" disabled>Member</option>',
         html,
     )
+    # The select alone changes nothing (issue 21: arrow keys only browse it): "Change role"
+    # sends it, and making someone an admin asks first.
+    promote = "Make Mo Member an admin? Admins manage members, roles and the organization."
     assert re.search(
-        rf'id="role-{mo}"[^>]*>\s*<option value="admin">Admin</option>\s*'
-        r'<option value="member" selected>Member</option>',
+        rf'id="role-{mo}"[^>]*>\s*<option value="admin" data-confirm="{re.escape(promote)}">'
+        r"Admin</option>"
+        r'\s*<option value="member" selected>Member</option>\s*</select>\s*'
+        r'<button type="submit" class="button secondary small" '
+        r'aria-label="Change role for Mo Member">Change role</button>',
         html,
     )
+    assert 'hx-trigger="change"' not in html
     assert f'disabled title="{LAST_ADMIN}">Remove yourself</button>' in html
     assert 'aria-label="Remove Mo Member">Remove</button>' in html
     confirm = "Remove Mo Member from this organization?"

@@ -7,6 +7,7 @@ malformed requests.
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 
@@ -188,6 +189,14 @@ async def test_a_member_renames_the_name_inline(web: Web) -> None:
     assert answer.text.lstrip().startswith(f'<tr id="env-{target}"')
     assert 'value="Review"' in answer.text
     assert (await envs(web, project_id))["preview"] == "Review"
+    # The page's live region says so (issue 21): app.js reads the HX-Trigger header.
+    assert json.loads(answer.headers["hx-trigger"]) == {
+        "sigillo:status": "Environment renamed to Review"
+    }
+    slug = await member.post(url(project_id, f"/{target}"), {"slug": "review"}, headers=HTMX)
+    assert json.loads(slug.headers["hx-trigger"]) == {
+        "sigillo:status": "Slug of Review changed to review"
+    }
 
 
 async def test_renaming_the_slug_with_a_plain_form_goes_back_to_the_tab(web: Web) -> None:
@@ -207,6 +216,7 @@ async def test_an_empty_or_unchanged_edit_writes_nothing(web: Web, fields: dict[
     assert answer.status_code == 200
     assert 'value="Preview"' in answer.text
     assert await web.services.catalog.environments(project_id) == before
+    assert "hx-trigger" not in answer.headers  # nothing happened, nothing to say
 
 
 @pytest.mark.parametrize(

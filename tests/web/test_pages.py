@@ -140,6 +140,10 @@ async def test_a_fragment_of_a_project_tab_is_the_main_block_with_the_tab(web: W
     assert "<html" not in fragment.text
     assert "Fragmented" in fragment.text
     assert 'aria-current="page">Settings' in fragment.text
+    # the page's <title> leads the fragment (htmx makes it the document's title)
+    title = "<title>Settings · Fragmented · Acme Corp · Sigillo</title>"
+    assert fragment.text.startswith(title)
+    assert title in (await admin.get(url)).text
 
 
 async def test_htmx_without_a_session_is_sent_to_sign_in_as_a_whole_page(web: Web) -> None:
@@ -181,7 +185,7 @@ async def test_the_theme_cookie_picks_the_class_of_html(web: Web) -> None:
 
 async def test_the_footer_and_title(web: Web) -> None:
     page = (await web.browser().get("/login")).text
-    assert "<title>Sigillo — Secret Manager</title>" in page
+    assert "<title>Sign in · Sigillo</title>" in page
     assert re.search(r"© \d{4} Sigillo", page)
     for option in ("System", "Light", "Dark"):
         assert f">{option}</option>" in page

@@ -106,7 +106,8 @@ def _parent(env: Environment, name: str) -> str | None:
 def _render_block(env: Environment, template: Template, block: str, values: dict[str, Any]) -> str:
     """One block of a template, with the blocks of its whole inheritance chain in reach
     (as Jinja gathers them when it renders the full page); the whole template when no
-    template of the chain defines the block."""
+    template of the chain defines the block. A page's `main` comes with the page's
+    <title> in front, which htmx takes out and makes the document's title."""
     context = template.new_context(values)
     name: str | None = template.name
     while name is not None and (name := _parent(env, name)) is not None:
@@ -116,6 +117,9 @@ def _render_block(env: Environment, template: Template, block: str, values: dict
     if not functions:
         return template.render(values)
     html: str = env.concat(functions[0](context))
+    title = context.blocks.get("document_title")
+    if block == "main" and title:
+        html = f"<title>{env.concat(title[0](context))}</title>\n{html}"
     return html
 
 

@@ -11,10 +11,19 @@
    [data-dialog-open="id"]       opens <dialog id> (a link's href is the no-script way)
    [data-dialog-close]           closes its dialog; dialog[data-no-dismiss] ignores
                                  Escape and backdrop clicks
-   form[data-confirm="message"]  asks before submitting (also on a submit button)
+   form[data-confirm="message"]  asks before submitting (also on a submit button, or on
+                                 the chosen <option> of a select in the form)
    form[data-busy-label]         the submit button says "Saving…" (or the label given)
                                  while the request runs, for htmx and plain forms alike
    button[data-requires="id"]    disabled while input#id is empty
+   #toast                        the page's one live region (role=status): toasts, an
+                                 `HX-Trigger: {"sigillo:status": "…"}` answer, and the
+                                 text of [data-status] in a fragment swapped in
+   a.button, a[role=button]      Space activates them as it does a button
+   details.org-switcher          Escape closes it, focus back on its summary
+   (any swap)                    a fragment that replaced the focused element gives focus
+                                 to its equivalent in the new content (same id, or same
+                                 tag/name/value), else to [data-focus-after-swap]
 */
 (function () {
   "use strict";
@@ -42,16 +51,48 @@
 
   /* -- toasts -------------------------------------------------------------------------- */
 
+  /* #toast is the page's one live region (role=status): it stays in the page, empty and
+     out of sight between messages, so that a screen reader announces each new text. The
+     same message twice is announced twice (emptied first). */
+
   var toastTimer = null;
+  var toastWrite = null;
 
   function toast(message, isError) {
     var box = document.getElementById("toast");
     if (!box) return;
-    box.textContent = message;
-    box.classList.toggle("error", !!isError);
     box.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { box.hidden = true; }, 3000);
+    clearTimeout(toastWrite);
+    box.textContent = "";
+    box.classList.toggle("error", !!isError);
+    toastWrite = setTimeout(function () {
+      box.textContent = message;
+      toastTimer = setTimeout(function () { box.textContent = ""; }, 6000);
+    }, 50);
+  }
+
+  window.sigillo = window.sigillo || {};
+  window.sigillo.announce = toast;
+
+  // The server says what happened: an `HX-Trigger: {"sigillo:status": "text"}` header, or
+  // `[data-status]` in the fragment swapped in (its text; empty says nothing).
+  document.addEventListener("sigillo:status", function (event) {
+    var text = event.detail && event.detail.value;
+    if (typeof text === "string" && text) toast(text);
+  });
+
+  function announceFragment(root) {
+    if (!root || root === document.body || !root.querySelectorAll) return;
+    var found = [];
+    var around = root.parentElement && root.parentElement.closest("[data-status]");
+    if (around) found.push(around); // swapped into it (innerHTML)
+    else if (root.matches && root.matches("[data-status]")) found.push(root);
+    root.querySelectorAll("[data-status]").forEach(function (element) { found.push(element); });
+    found.forEach(function (element) {
+      var text = element.getAttribute("data-status") || element.textContent.trim();
+      if (text) toast(text, !!element.querySelector(".error") || element.classList.contains("error"));
+    });
   }
 
   /* -- copy buttons -------------------------------------------------------------------- */
@@ -168,8 +209,9 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var submitter = submitterOf(event);
+    var chosen = form.querySelector("select option[data-confirm]:checked");
     var question = (submitter && submitter.getAttribute("data-confirm")) ||
-      form.getAttribute("data-confirm");
+      form.getAttribute("data-confirm") || (chosen && chosen.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
@@ -259,6 +301,87 @@
 
   document.addEventListener("input", function () { refreshRequirements(document); });
 
+  /* -- keyboard -------------------------------------------------------------------------- */
+
+  // A link that looks like a button answers Space as a button does.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== " " || event.defaultPrevented || event.altKey || event.ctrlKey ||
+      event.metaKey) return;
+    var link = event.target.closest && event.target.closest("a.button[href], a[role=button]");
+    if (!link || link !== event.target) return;
+    event.preventDefault();
+    link.click();
+  });
+
+  // Escape closes an open <details> menu (the org switcher) and gives focus back to its
+  // summary.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    var menu = event.target.closest && event.target.closest("details.org-switcher[open]");
+    if (!menu) return;
+    event.preventDefault();
+    menu.open = false;
+    var summary = menu.querySelector("summary");
+    if (summary) summary.focus();
+  });
+
+  /* -- focus after a swap ------------------------------------------------------------------ */
+
+  /* A fragment that replaces the focused element would leave focus on <body>: the element
+     that had it is looked for again in the new content (same id, or same tag, name and
+     value), else a [data-focus-after-swap] element in it. Tabs with a better idea
+     (secrets.js) move focus themselves in htmx:afterSwap; this runs after them. */
+
+  var lostFocus = null;
+
+  function describe(element) {
+    return {
+      id: element.id,
+      tag: element.tagName.toLowerCase(),
+      name: element.getAttribute("name"),
+      value: element.getAttribute("value"),
+      form: element.getAttribute("form"),
+    };
+  }
+
+  function focusable(element) {
+    return !!element && element.isConnected && !element.disabled &&
+      !element.closest("[hidden], dialog:not([open])") && element.getClientRects().length > 0;
+  }
+
+  function findAgain(seen) {
+    if (seen.id) {
+      var same = document.getElementById(seen.id);
+      if (focusable(same)) return same;
+    }
+    if (seen.name) {
+      var selector = seen.tag + '[name="' + CSS.escape(seen.name) + '"]';
+      if (seen.value !== null) selector += '[value="' + CSS.escape(seen.value) + '"]';
+      if (seen.form) selector += '[form="' + CSS.escape(seen.form) + '"]';
+      var found = Array.prototype.filter.call(document.querySelectorAll(selector), focusable);
+      if (found.length === 1) return found[0];
+    }
+    var hint = Array.prototype.filter.call(document.querySelectorAll("[data-focus-after-swap]"), focusable);
+    return hint[0] || null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var active = document.activeElement;
+    lostFocus = target && active && active !== document.body && target.contains(active) ?
+      describe(active) : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var seen = lostFocus;
+    lostFocus = null;
+    if (!seen) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    var again = findAgain(seen);
+    if (again) again.focus();
+  });
+
   /* -- start, and again for every fragment htmx swaps in -------------------------------- */
 
   function init(root) {
@@ -267,7 +390,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:load", function (event) { init(event.target); });
+  document.addEventListener("htmx:load", function (event) {
+    init(event.target);
+    announceFragment(event.target);
+  });
   window.addEventListener("pageshow", function (event) {
     // Back/forward cache: a form left busy must be usable again.
     if (event.persisted) {

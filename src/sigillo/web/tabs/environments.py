@@ -17,6 +17,7 @@ or an empty value) is no edit: nothing is written.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,15 +148,20 @@ async def _answer(
     add: AddForm | None = None,
     refused: EnvRow | None = None,
     row: EnvRow | None = None,
+    said: str = "",
 ) -> Response[str]:
-    """After a change: htmx gets `fragment` (ROW shows `row`); a plain post goes back to
+    """After a change: htmx gets `fragment` (ROW shows `row`) and, in an `HX-Trigger`
+    header, what was `said` for the page's live region (app.js); a plain post goes back to
     the tab, or, when refused, gets the whole page with the message."""
     htmx = is_htmx(request)
     if not htmx and status < 400:
         return redirect(request, page.url("environments"))
     context = await _context(services, page, add=add, refused=refused)
     if htmx:
-        return render(request, fragment, {"page": page, "row": row, **context}, status=status)
+        headers = {"HX-Trigger": json.dumps({"sigillo:status": said})} if said else None
+        return render(
+            request, fragment, {"page": page, "row": row, **context}, status=status, headers=headers
+        )
     return render_tab(request, page, "environments", context, status=status)
 
 
@@ -229,7 +235,12 @@ async def rename_environment(
             return await _answer(
                 request, services, page, status=422, fragment=ROW, refused=refused, row=refused
             )
-    return await _answer(request, services, page, fragment=ROW, row=_row(env))
+    said = ""
+    if new_name is not None:
+        said = f"Environment renamed to {env.name}"
+    elif new_slug is not None:
+        said = f"Slug of {env.name} changed to {env.slug}"
+    return await _answer(request, services, page, fragment=ROW, row=_row(env), said=said)
 
 
 @post(ENVIRONMENT + "/delete", name="web:environment-delete", status_code=200)

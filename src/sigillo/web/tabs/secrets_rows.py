@@ -93,7 +93,7 @@ def _masked(n: str, empty: bool, oob: bool = False) -> str:
     return (  # the row's kind button (_toggle of a secret) written out: this runs per row
         f'<td id="v-{n}"{swap}><button form="s-kd" name="plain" value="{n}" aria-pressed="false"'
         f' aria-label="Plain"></button><button form="s-rv" name="name" value="{n}"{flag}'
-        f' aria-label="Reveal value">{BULLETS}</button></td>'
+        f' aria-label="Reveal value of {n}">{BULLETS}</button></td>'
     )
 
 

@@ -2,8 +2,8 @@
    same-origin; the CSP allows no inline code). Every page works without it.
 
    input[data-inline-edit]   an inline rename (its form posts on change and on Enter):
-                             Escape puts the saved value back and leaves the field, which
-                             then saves nothing
+                             Escape puts the saved value back (focus stays in the field;
+                             leaving it then saves nothing)
    dialog[data-show-modal]   opened as a modal as soon as it is on the page, on load or
                              in a fragment htmx swapped in (the server renders it `open`,
                              so without script it shows in the page)
@@ -17,7 +17,7 @@
     if (!input) return;
     event.preventDefault();
     input.value = input.defaultValue;
-    input.blur();
+    input.select(); // focus stays on the field
   });
 
   function showModals(root) {

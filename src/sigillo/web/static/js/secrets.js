@@ -14,7 +14,12 @@
      while the request runs, and the fresh table marks them "saved";
    - "Show all" does not overwrite a value already revealed (and maybe being edited);
    - a refusal the server retargets (422, 404, 409, 413) is shown where it points, not
-     as a generic error toast.
+     as a generic error toast;
+   - focus never falls to <body> when a fragment replaces the focused control (issue 21):
+     Reveal -> "Hide value", Hide -> Reveal, Save/delete -> the saved row's key, dismissing
+     the CLI banner -> what came after it; the page's live region (#toast) says what
+     happened ("Value of X shown", "All values shown", the save's notice);
+   - the sticky Save bar never covers the focused element (--sticky-bottom, app.css).
 
    Kinds (the selection boxes, the bulk buttons, kind answers) are secret_kinds.js.
 */
@@ -30,13 +35,8 @@
   }
 
   function say(message, isError) {
-    var box = document.getElementById("toast");
-    if (!box) return;
-    box.textContent = message;
-    box.classList.toggle("error", !!isError);
-    box.hidden = false;
-    clearTimeout(say.timer);
-    say.timer = setTimeout(function () { box.hidden = true; }, 3000);
+    // The page's one live region (#toast, app.js).
+    if (window.sigillo && window.sigillo.announce) window.sigillo.announce(message, isError);
   }
 
   /* -- what changed ---------------------------------------------------------------------- */
@@ -177,8 +177,10 @@
     var button = masked.querySelector('button[form="s-rv"]');
     button.value = name;
     if (area && area.defaultValue === "") button.classList.add("empty");
+    var hadFocus = cell.contains(document.activeElement);
     cell.replaceWith(masked);
     if (window.htmx) window.htmx.process(masked);
+    if (hadFocus) button.focus(); // Hide value -> the Reveal button that took its place
     schedule();
   }
 
@@ -213,10 +215,13 @@
       refresh();
     } else if (hideLink) {
       event.preventDefault();
-      hide(hideLink.closest("td"));
+      var cell = hideLink.closest("td");
+      hide(cell);
+      say("Value of " + cell.id.slice(2) + " hidden");
     } else if (target.closest("a[data-hide-all]")) {
       event.preventDefault();
       document.querySelectorAll("#secrets-rows td.on").forEach(hide);
+      say("All values hidden");
     }
   });
 
@@ -340,6 +345,87 @@
     }
   });
 
+  /* -- focus and status after a swap -------------------------------------------------------- */
+
+  // Reveal: focus goes to the revealed cell's "Hide value" (its textarea for a plain value),
+  // and the live region says so. "Show all" (no swap of its own) says so too.
+  function revealedName(event) {
+    var detail = event.detail;
+    var source = detail && detail.requestConfig && detail.requestConfig.elt;
+    if (!source || source.id !== "s-rv" || !detail.xhr) return null;
+    var target = detail.xhr.getResponseHeader("HX-Retarget") || "";
+    return target.indexOf("#v-") === 0 ? target.slice(3) : null;
+  }
+
+  function firstFocusable(root) {
+    if (!root) return null;
+    var all = root.querySelectorAll("a[href], button, input:not([type=hidden]), textarea, select");
+    for (var i = 0; i < all.length; i++) {
+      var element = all[i];
+      if (!element.disabled && !element.closest("dialog, template, [hidden]") &&
+        element.getClientRects().length > 0) return element;
+    }
+    return null;
+  }
+
+  var swapped = null; // what a swap inside #secrets replaced, for htmx:afterSettle
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var name = revealedName(event);
+    if (name !== null) {
+      swapped = { reveal: name };
+      return;
+    }
+    if (event.detail && event.detail.target && event.detail.target.id === "secrets") {
+      swapped = { table: true };
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var done = swapped;
+    swapped = null;
+    if (!done) return;
+    var active = document.activeElement;
+    var lost = !active || active === document.body || !active.isConnected;
+    if (done.reveal !== undefined) {
+      var cell = document.getElementById("v-" + done.reveal);
+      if (!cell) return;
+      say("Value of " + done.reveal + " shown");
+      if (lost || cell.contains(active)) {
+        var next = cell.querySelector("a[data-hide]") || cell.querySelector("textarea");
+        if (next) next.focus();
+      }
+      return;
+    }
+    if (!lost) return;
+    // Save, delete, import, sync: the key of the first row just saved, else the table's
+    // first key, else its first control, else "Add Secret".
+    var saved = document.querySelector('#secrets-rows > tr.saved input[name^="k:"]');
+    var first = document.querySelector('#secrets-rows input[name^="k:"]');
+    var target = saved || first || firstFocusable(rowsBody()) ||
+      document.querySelector("#secrets [data-add-row]");
+    if (target) target.focus();
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "s-ra" && event.detail.successful) say("All values shown");
+  });
+
+  // Dismissing the CLI banner removes it (and the button that had focus): focus goes to
+  // what came after it. The swap's own events fire on the removed banner, out of the
+  // document, so this looks before the swap.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "cli-banner" || !event.detail.shouldSwap) return;
+    setTimeout(function () {
+      var active = document.activeElement;
+      if (active && active !== document.body && active.isConnected) return;
+      var first = firstFocusable(document.getElementById("secrets"));
+      if (first) first.focus();
+    }, 0);
+  });
+
   /* -- start, and again for every fragment htmx swaps in --------------------------------------- */
 
   function init() {
@@ -352,6 +438,30 @@
     });
     schedule();
   }
+
+  // The sticky Save bar: --sticky-bottom on <html> is its height while it sticks (zoom and
+  // narrow windows wrap it to several lines), so focus never lands under it (app.css).
+  var observed = null;
+  var sizes = window.ResizeObserver ? new ResizeObserver(function () { stickyRoom(); }) : null;
+
+  function stickyRoom() {
+    var bar = document.querySelector("#secrets .secrets-bar");
+    var root = document.documentElement;
+    if (sizes && bar !== observed) {
+      if (observed) sizes.unobserve(observed);
+      if (bar) sizes.observe(bar);
+      observed = bar;
+    }
+    if (!bar || !bar.isConnected || getComputedStyle(bar).position !== "sticky") {
+      root.style.removeProperty("--sticky-bottom");
+      return;
+    }
+    root.style.setProperty("--sticky-bottom", Math.ceil(bar.getBoundingClientRect().height) + 8 + "px");
+  }
+
+  window.addEventListener("resize", stickyRoom);
+  document.addEventListener("DOMContentLoaded", stickyRoom);
+  document.addEventListener("htmx:afterSettle", stickyRoom);
 
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:load", function (event) {
