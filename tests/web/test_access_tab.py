@@ -69,7 +69,7 @@ async def test_an_admin_sees_members_in_join_order_with_controls(web: Web) -> No
         rf'id="role-{mo}"[^>]*>\s*<option value="admin" data-confirm="{re.escape(promote)}">'
         r"Admin</option>"
         r'\s*<option value="member" selected>Member</option>\s*</select>\s*'
-        r'<button type="submit" class="button secondary small" '
+        rf'<button type="submit" id="role-change-{mo}" class="button secondary small" '
         r'aria-label="Change role for Mo Member">Change role</button>',
         html,
     )
@@ -142,6 +142,7 @@ async def test_an_admin_revokes_a_pending_invite_link(web: Web) -> None:
     assert answer.text.lstrip().startswith('<section id="access-invitations"')
     assert row.id not in answer.text
     assert "No pending invitations." in text_of(answer.text)
+    assert '<p class="alert ok" data-status>Invite link revoked.</p>' in answer.text
     latecomer = await web.signed_in(name="Late")
     assert (await latecomer.post(f"/invite/{token}/accept")).status_code == 404
     plain = await admin.post(url(project_id, f"/invites/{row.id}/revoke"))
@@ -173,6 +174,8 @@ async def test_an_admin_promotes_and_demotes_a_member(web: Web) -> None:
     )
     assert promoted.status_code == 200
     assert promoted.text.lstrip().startswith('<div id="access-members"')
+    # said for the page's live region (app.js reads [data-status]: issue 21)
+    assert '<p class="alert ok" data-status>Mo Member is now an admin.</p>' in promoted.text
     assert (await memberships(web, org_id, admin))[member.actor.id].role == "admin"
     assert "disabled" not in promoted.text.split(f'id="role-{mo}"')[1].split("</select>")[0]
     demoted = await admin.post(url(project_id, f"/members/{mo}/role"), {"role": "member"})
@@ -242,6 +245,7 @@ async def test_an_admin_removes_a_member_who_then_loses_the_project(web: Web) ->
     removed = await admin.post(url(project_id, f"/members/{mo}/remove"), headers=HTMX)
     assert removed.status_code == 200
     assert "mo@example.com" not in removed.text
+    assert "Mo Member removed from " in text_of(removed.text)
     assert member.actor.id not in await memberships(web, org_id, admin)
     assert (await member.get(url(project_id))).status_code == 404
 

@@ -23,7 +23,7 @@ from sigillo.domain.events import SecretKindChanged, SecretSet, SecretsRead
 from sigillo.domain.projections.rows import EnvironmentRow
 from sigillo.domain.streams import environment_stream, reads_stream
 from sigillo.web.tabs.secrets_kinds import MAX_NAMES
-from sigillo.web.tabs.secrets_rows import BULLETS, kind_cells, live_rows
+from sigillo.web.tabs.secrets_rows import kind_cells, live_rows
 from tests.web.conftest import Browser, Web, join, location, org_with_project, text_of
 from tests.web.test_event_log_tab import RESTORE_CELL
 
@@ -121,14 +121,15 @@ async def test_plain_values_are_in_the_table_and_secrets_stay_masked(web: Web) -
         no_secret(page)
         port = cell(page.text, "PORT")
         assert port.startswith('<td id="v-PORT" class="pl">')
-        assert 'name="secret" value="PORT" aria-pressed="true" aria-label="Plain"' in port
+        assert 'name="secret" value="PORT" aria-pressed="true" aria-label="Plain: PORT"' in port
         assert f'<textarea name="v:PORT" rows="1" aria-label="Value of PORT">\n{CONFIG}-port' in (
             port
         )
         assert "Hide value" not in port  # nothing to hide: plain values are not revealed
         key = cell(page.text, "API_KEY")
-        assert 'name="plain" value="API_KEY" aria-pressed="false" aria-label="Plain"' in key
-        assert BULLETS in key
+        toggle = 'name="plain" value="API_KEY" aria-pressed="false" aria-label="Plain: API_KEY"'
+        assert toggle in key
+        assert 'aria-label="Reveal value of API_KEY"></button>' in key  # masked
         assert 'form="s-rv" name="name" value="API_KEY"' in key
         assert 'value="EMPTY" class="empty"' in cell(page.text, "EMPTY")
         assert f'<form id="s-kd" method="post" action="{made.url("kinds")}"' in page.text
@@ -182,7 +183,7 @@ async def test_the_kind_button_marks_plain_and_back_each_time_an_event(web: Web)
     assert back.status_code == 200
     port = cell(back.text, "PORT")
     assert 'name="plain" value="PORT" aria-pressed="false"' in port
-    assert BULLETS in port
+    assert 'aria-label="Reveal value of PORT"></button>' in port  # masked again
     assert CONFIG not in back.text  # a secret again: masked
     assert "Marked 1 secret as secret." in text_of(back.text)
     assert await changes(web, made.dev) == [

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.asyncio
 MARK = "zq-secrets-tab-marker"
 HTMX = {"HX-Request": "true"}
 NAME_RULE = "must match ^[A-Za-z_][A-Za-z0-9_]*$ (at most 256 characters)"
-BULLETS = "••••••••••••"
 
 
 @dataclass
@@ -105,7 +104,7 @@ async def test_the_page_lists_keys_with_hidden_values_and_no_value_at_all(web: W
     for name in ("DATABASE_URL", "API_KEY", "EMPTY"):
         assert f'name="k:{name}" value="{name}"' in page.text
         assert f'<td id="v-{name}">' in page.text
-    assert page.text.count(BULLETS) >= 3
+    assert page.text.count('aria-label="Reveal value of ') >= 3  # masked (bullets by CSS)
     assert 'aria-label="Reveal value of API_KEY"' in page.text
     assert 'value="EMPTY" class="empty"' in page.text  # the empty flag, without a value
     assert "Key Value Last Updated" in text
@@ -700,9 +699,10 @@ async def test_five_hundred_secrets_stay_small(web: Web) -> None:
     made = await scene(web, **values)
     page = await made.admin.get(made.tab)
     assert page.status_code == 200
-    # 300 KB until each row's reveal button carried its secret's name (issue 21: 15
-    # identical "Reveal value" buttons), which is 22 bytes a row here.
-    assert len(page.content) < 310_000
+    # Each row's controls carry its secret's name (issue 21), paid for by implied end tags
+    # and bullets drawn by CSS: 297 KB with these long names. The budget itself (300,000
+    # bytes for realistic names) is bench/dashboard_render.py's (B7): 288 KB.
+    assert len(page.content) < 300_000, len(page.content)
     assert page.text.count('aria-label="Reveal value of SECRET_NUMBER_') >= 500
     no_values(page)
     assert len(re.findall(r'<tr><td><input name="k:', page.text)) == 500

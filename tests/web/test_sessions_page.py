@@ -25,7 +25,7 @@ async def test_the_page_lists_sessions_and_marks_this_device(web: Web) -> None:
     page = await me.get(PAGE)
     assert page.status_code == 200
     html = page.text
-    assert '<h1 id="sessions-title">Sessions</h1>' in html
+    assert '<h1 id="sessions-title" tabindex="-1" data-focus-after-swap>Sessions</h1>' in html
     assert "Firefox on Linux" in html
     assert "203.0.113.7" in html
     assert html.count("This device") == 1

@@ -200,6 +200,8 @@ async def test_an_admin_revokes_a_token_and_it_stays_listed(web: Web) -> None:
     answer = await admin.post(url(project_id, f"/{token.id}/revoke"), headers=HTMX)
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<div id="tokens-list">')
+    # what happened, for the page's live region (app.js reads [data-status]: issue 21)
+    assert '<p class="alert ok" data-status>Token &#34;old ci&#34; revoked.</p>' in answer.text
     assert "Revoked" in answer.text
     assert "old ci" in answer.text
     assert f"/{token.id}/revoke" not in answer.text  # nothing left to revoke

@@ -61,7 +61,7 @@ def _moment(ms: int) -> datetime:
 
 def iso_time(ms: int) -> str:
     """For `<time datetime>`: the browser turns it into a relative time (app.js)."""
-    return _moment(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _moment(ms).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def exact_time(ms: int) -> str:

@@ -174,6 +174,23 @@ class LiveServer:
             base_url=self.url, headers={"Authorization": f"Bearer {account.token}"}, timeout=10
         )
 
+    def project_with(
+        self, account: Account, org_name: str, values: dict[str, str], name: str = "Project"
+    ) -> tuple[str, str]:
+        """A new org of `account` with a project whose dev environment holds `values`:
+        (org id, project id)."""
+        with self.api(account) as api:
+            org = api.post("/api/v0/orgs", json={"name": org_name}).json()
+            project = api.post("/api/v0/projects", json={"name": name, "orgId": org["id"]}).json()
+            envs = api.get(f"/api/v0/projects/{project['id']}/environments").json()
+            dev = next(env["id"] for env in envs["environments"] if env["slug"] == "dev")
+            done = api.put(
+                f"/api/v0/projects/{project['id']}/environments/{dev}/secrets",
+                json={"secrets": values},
+            )
+            assert done.status_code == 200, done.text
+        return org["id"], project["id"]
+
 
 @contextmanager
 def start_live_server(

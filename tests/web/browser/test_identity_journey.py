@@ -97,7 +97,7 @@ async def test_single_sign_on_two_factor_and_the_orgs_requirements(
     await section.get_by_label("Require single sign-on").check()
     await section.get_by_label("Require two-factor authentication").check()
     await section.get_by_role("button", name="Save requirements").click()
-    await expect(section.get_by_role("status")).to_have_text("Sign-in requirements saved.")
+    await expect(page.get_by_role("status")).to_have_text("Sign-in requirements saved.")
     await page.reload()
     await expect(section.get_by_label("Require single sign-on")).to_be_checked()
     await expect(section.get_by_label("Require two-factor authentication")).to_be_checked()

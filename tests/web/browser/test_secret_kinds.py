@@ -27,18 +27,9 @@ async def test_kinds_with_the_keyboard(page: Page, live_server: LiveServer) -> N
         "API_KEY": f"sk_kinds_browser_{tag}_Zr7Q",
     }
     admin = live_server.new_account("kinds")
-    with live_server.api(admin) as api:
-        org = api.post("/api/v0/orgs", json={"name": f"Kinds {tag}"}).json()
-        project = api.post("/api/v0/projects", json={"name": "Kinds", "orgId": org["id"]}).json()
-        envs = api.get(f"/api/v0/projects/{project['id']}/environments").json()["environments"]
-        dev = next(env["id"] for env in envs if env["slug"] == "dev")
-        done = api.put(
-            f"/api/v0/projects/{project['id']}/environments/{dev}/secrets",
-            json={"secrets": values},
-        )
-        assert done.status_code == 200, done.text
+    _, project_id = live_server.project_with(admin, f"Kinds {tag}", values, name="Kinds")
     await sign_in(page.context, live_server, admin)
-    tab = f"/dash/projects/{project['id']}/envs/dev"
+    tab = f"/dash/projects/{project_id}/envs/dev"
     await page.goto(tab)
     await expect(page.get_by_role("button", name="Reveal value")).to_have_count(4)
     await assert_no_secret(page, [values["APP_URL"], values["API_KEY"]])

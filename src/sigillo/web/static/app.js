@@ -18,12 +18,16 @@
    button[data-requires="id"]    disabled while input#id is empty
    #toast                        the page's one live region (role=status): toasts, an
                                  `HX-Trigger: {"sigillo:status": "…"}` answer, and the
-                                 text of [data-status] in a fragment swapped in
+                                 text of [data-status] in a fragment swapped in or a
+                                 page loaded (only read: the page shows it already)
+   [aria-invalid=true]           the first one in a page loaded gets focus (a form sent
+                                 back with errors)
    a.button, a[role=button]      Space activates them as it does a button
    details.org-switcher          Escape closes it, focus back on its summary
    (any swap)                    a fragment that replaced the focused element gives focus
                                  to its equivalent in the new content (same id, or same
-                                 tag/name/value), else to [data-focus-after-swap]
+                                 tag/name/value), else to [data-focus-after-swap] in
+                                 the part swapped (a tabindex=-1 table or heading)
 */
 (function () {
   "use strict";
@@ -58,7 +62,7 @@
   var toastTimer = null;
   var toastWrite = null;
 
-  function toast(message, isError) {
+  function toast(message, isError, quiet) {
     var box = document.getElementById("toast");
     if (!box) return;
     box.hidden = false;
@@ -66,6 +70,7 @@
     clearTimeout(toastWrite);
     box.textContent = "";
     box.classList.toggle("error", !!isError);
+    box.classList.toggle("quiet", !!quiet);
     toastWrite = setTimeout(function () {
       box.textContent = message;
       toastTimer = setTimeout(function () { box.textContent = ""; }, 6000);
@@ -76,22 +81,25 @@
   window.sigillo.announce = toast;
 
   // The server says what happened: an `HX-Trigger: {"sigillo:status": "text"}` header, or
-  // `[data-status]` in the fragment swapped in (its text; empty says nothing).
+  // `[data-status]` in the fragment swapped in or the page loaded (its text, which the page
+  // shows already, so the toast is only read; empty says nothing). Pages have no live
+  // region of their own: one that arrives already filled is often not announced.
   document.addEventListener("sigillo:status", function (event) {
     var text = event.detail && event.detail.value;
     if (typeof text === "string" && text) toast(text);
   });
 
   function announceFragment(root) {
-    if (!root || root === document.body || !root.querySelectorAll) return;
+    if (!root || !root.querySelectorAll) return;
     var found = [];
     var around = root.parentElement && root.parentElement.closest("[data-status]");
     if (around) found.push(around); // swapped into it (innerHTML)
     else if (root.matches && root.matches("[data-status]")) found.push(root);
     root.querySelectorAll("[data-status]").forEach(function (element) { found.push(element); });
     found.forEach(function (element) {
-      var text = element.getAttribute("data-status") || element.textContent.trim();
-      if (text) toast(text, !!element.querySelector(".error") || element.classList.contains("error"));
+      var text = element.textContent.trim();
+      if (!text || element.closest("[role=alert]")) return; // an alert is read out itself
+      toast(text, !!element.querySelector(".error") || element.classList.contains("error"), true);
     });
   }
 
@@ -329,13 +337,15 @@
 
   /* A fragment that replaces the focused element would leave focus on <body>: the element
      that had it is looked for again in the new content (same id, or same tag, name and
-     value), else a [data-focus-after-swap] element in it. Tabs with a better idea
-     (secrets.js) move focus themselves in htmx:afterSwap; this runs after them. */
+     value), else a [data-focus-after-swap] element in the swapped part (the target, found
+     again by its id), else anywhere. Tabs with a better idea (secrets.js) move focus
+     themselves in htmx:afterSwap; this runs after them. */
 
   var lostFocus = null;
 
-  function describe(element) {
+  function describe(element, target) {
     return {
+      scope: target.id,
       id: element.id,
       tag: element.tagName.toLowerCase(),
       name: element.getAttribute("name"),
@@ -361,7 +371,11 @@
       var found = Array.prototype.filter.call(document.querySelectorAll(selector), focusable);
       if (found.length === 1) return found[0];
     }
-    var hint = Array.prototype.filter.call(document.querySelectorAll("[data-focus-after-swap]"), focusable);
+    var scope = (seen.scope && document.getElementById(seen.scope)) || document;
+    var hint = Array.prototype.filter.call(scope.querySelectorAll("[data-focus-after-swap]"), focusable);
+    if (!hint.length && scope !== document) {
+      hint = Array.prototype.filter.call(document.querySelectorAll("[data-focus-after-swap]"), focusable);
+    }
     return hint[0] || null;
   }
 
@@ -369,7 +383,7 @@
     var target = event.detail && event.detail.target;
     var active = document.activeElement;
     lostFocus = target && active && active !== document.body && target.contains(active) ?
-      describe(active) : null;
+      describe(active, target) : null;
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -389,8 +403,18 @@
     refreshRequirements(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    announceFragment(document.body); // a plain form's answer: the page it loaded
+    // A form sent back with errors: focus on its first invalid field, whose label and
+    // error (aria-describedby) are then read out, unless something has focus already.
+    var invalid = document.querySelector("#main [aria-invalid=true]");
+    if (invalid && (!document.activeElement || document.activeElement === document.body)) {
+      invalid.focus();
+    }
+  });
   document.addEventListener("htmx:load", function (event) {
+    if (event.target === document.body) return; // the first load: DOMContentLoaded did it
     init(event.target);
     announceFragment(event.target);
   });

@@ -155,6 +155,7 @@ async def _context(
         "error": error,
         "policy_error": policy_error,
         "policy_saved": False,
+        "notice": "",  # what a change did (members, invitations)
         "invite_url": invite_url,
         "show_invite": show_invite and is_admin,
         "base": page.url("access"),
@@ -169,10 +170,12 @@ async def _answer(
     fragment: str,
     *,
     error: str | None = None,
+    notice: str = "",
 ) -> Response[str]:
-    """After a change: htmx gets `fragment`, a plain post goes back to the tab; a refusal
-    (422) shows the table as it is now, with the message. A viewer who is no longer a
-    member (they removed themself) goes to `/`."""
+    """After a change: htmx gets `fragment` with the `notice` of what was done (read out
+    by the page's live region), a plain post goes back to the tab; a refusal (422) shows
+    the table as it is now, with the message. A viewer who is no longer a member (they
+    removed themself) goes to `/`."""
     if await services.access.role(page.org.id, page.viewer.actor) is None:
         return redirect(request, "/")
     status = 200 if error is None else 422
@@ -181,8 +184,14 @@ async def _answer(
         return redirect(request, page.url("access"))
     context = await _context(services, page, error=error)
     if htmx:
-        return render(request, fragment, {"page": page, **context}, status=status)
+        return render(request, fragment, {"page": page, **context, "notice": notice}, status=status)
     return render_tab(request, page, "access", context, status=status)
+
+
+async def _who(services: Services, page: ProjectPage, membership_id: str) -> str:
+    """How a notice names the member (as the confirmations do)."""
+    found = (m for m in await _members(services, page) if m.membership.id == membership_id)
+    return next((m.who for m in found), "The member")
 
 
 async def _refused(
@@ -242,7 +251,7 @@ async def revoke_invite(
     """Admins only; the link admits nobody from now on (revoking twice is fine)."""
     page = await project_page(services, viewer, project_id)
     await services.access.revoke_invitation(page.org.id, invitation_id, viewer.actor)
-    return await _answer(request, services, page, INVITATIONS)
+    return await _answer(request, services, page, INVITATIONS, notice="Invite link revoked.")
 
 
 @post(MEMBER + "/role", name="web:member-role", status_code=200)
@@ -264,7 +273,9 @@ async def change_role(
         return await _answer(request, services, page, MEMBERS, error=ROLE_RULE)
     except Conflict as error:
         return await _refused(request, services, page, error)
-    return await _answer(request, services, page, MEMBERS)
+    now = "an admin" if role == "admin" else "a member"
+    notice = f"{await _who(services, page, membership_id)} is now {now}."
+    return await _answer(request, services, page, MEMBERS, notice=notice)
 
 
 @post(MEMBER + "/remove", name="web:member-remove", status_code=200)
@@ -279,11 +290,13 @@ async def remove_member(
     `/`). The last admin stays (422)."""
     page = await project_page(services, viewer, project_id)
     await services.access.require_admin(page.org.id, viewer.actor)
+    who = await _who(services, page, membership_id)
     try:
         await services.access.remove_member(page.org.id, membership_id, viewer.actor)
     except Conflict as error:
         return await _refused(request, services, page, error)
-    return await _answer(request, services, page, MEMBERS)
+    notice = f"{who} removed from {page.org.name}."
+    return await _answer(request, services, page, MEMBERS, notice=notice)
 
 
 @post(SIGN_IN_POLICY, name="web:sign-in-policy", status_code=200)

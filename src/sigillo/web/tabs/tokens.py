@@ -149,6 +149,7 @@ async def _context(
         "created": created,
         "expiry_choices": EXPIRY_CHOICES,
         "base": page.url("tokens"),
+        "notice": "",  # what a revoke did
     }
 
 
@@ -266,13 +267,15 @@ async def revoke_token(
     viewer: NamedDependency[Viewer],
 ) -> Response[str]:
     """Admins only; a token of another project is unknown here (404). Revoking twice is
-    fine. htmx gets the list back; a plain post goes back to the tab."""
+    fine. htmx gets the list back, saying so; a plain post goes back to the tab."""
     page = await project_page(services, viewer, project_id)
     await services.access.revoke_token(page.project.id, token_id, viewer.actor)
     if not is_htmx(request):
         return redirect(request, page.url("tokens"))
     context = await _context(services, page)
-    return render(request, LIST, {"page": page, **context})
+    names = (view.token.name for view in context["tokens"] if view.token.id == token_id)
+    notice = f'Token "{next(names, "")}" revoked.'
+    return render(request, LIST, {"page": page, **context, "notice": notice})
 
 
 ROUTES: list[ControllerRouterHandler] = [tokens_tab, create_token, revoke_token]
