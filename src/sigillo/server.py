@@ -81,7 +81,7 @@ from sigillo.store.two_factor import SqlTwoFactorStore
 from sigillo.web.api_docs import ApiDocsPage
 from sigillo.web.routes import WEB_ROUTES, template_config
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "open_services", "serve"]
+__all__ = ["MAX_BODY_BYTES", "bind", "create_app", "open_services", "serve"]
 
 # Room for a bulk set of a hundred 64 KiB values, JSON-escaped; anything larger is a 413.
 # Dashboard forms have a far smaller cap of their own (sigillo.http.forms).
@@ -201,8 +201,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     def provide_services(state: State) -> Services:
         return state.services  # type: ignore[no-any-return]
 
-    def provide_settings() -> Settings:
-        return settings
+    def provide_settings(state: State) -> Settings:
+        return state.settings  # type: ignore[no-any-return]
 
     app = Litestar(
         route_handlers=[*ROUTES, *WEB_ROUTES],  # the API, then the dashboard (sigillo.web)
@@ -214,11 +214,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        state=State(
-            # settings: for code that has only the connection (sigillo.http.served)
-            {"rate_limits": RateLimits(settings.trusted_proxies), "settings": settings}
-            | ({"services": services} if services else {})
-        ),
         # JSON handlers read only `application/json` bodies (415 otherwise).
         guards=[rate_limited, json_bodies_only],
         before_request=answer_options,  # OPTIONS: 204 with every method of the path
@@ -234,7 +229,20 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         logging_config=None,  # the process configures logging once (server_commands)
     )
     document_errors(app)
+    bind(app, settings, services)
     return app
+
+
+def bind(app: Litestar, settings: Settings, services: Services | None = None) -> None:
+    """Point `app` at these settings and services, with rate limits of its own: its state,
+    which handlers, guards and the credential lookup read (sigillo.http.served). Tests
+    rebind one app per shape of settings, as building one costs a few hundred ms; the
+    settings built into the app itself (allowed hosts, the sign-in page's providers) must
+    be the same."""
+    app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings.trusted_proxies)
+    if services is not None:
+        app.state.services = services
 
 
 class _Server(uvicorn.Server):

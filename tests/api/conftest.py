@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from sigillo.server import create_app, open_services
+from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import Settings
+from tests.apps import app_for
 
 PASSWORD = "correct horse battery staple"
 _emails = itertools.count(1)
@@ -28,14 +29,14 @@ class Api:
     services: Services
 
     async def user(self, name: str = "Test User", email: str | None = None) -> dict[str, str]:
-        """A new account, signed in through the real endpoint: its Authorization header."""
+        """A new account with a session, as a password sign-in starts one: its Authorization
+        header. The session is started by the accounts service, not through the sign-in
+        endpoint (tests/api/test_sessions.py and others sign in there), which would spend a
+        second Argon2 hash (~100 ms) on every account of every test."""
         address = email or f"user{next(_emails)}@example.com"
-        await self.services.accounts.register(address, name, PASSWORD)
-        response = await self.client.post(
-            "/api/auth/sign-in/email", json={"email": address, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['token']}"}
+        user = await self.services.accounts.register(address, name, PASSWORD)
+        token, _ = await self.services.accounts.start_session(user)
+        return {"Authorization": f"Bearer {token}"}
 
     async def call(
         self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
@@ -58,7 +59,7 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         allowed_hosts=("testserver",),
     )
     services = await open_services(settings)
-    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    transport = httpx.ASGITransport(app=app_for(settings, services))
     try:
         # Cookies are not kept: a test authenticates explicitly, by header or by cookie.
         jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))

@@ -19,9 +19,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from sigillo.server import create_app, open_services
+from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import OidcProvider, Settings
+from tests.apps import app_for
 from tests.sso.provider import oidc_provider
 
 HERE = Path(__file__).parent
@@ -91,7 +92,7 @@ async def sso(issuer: str, database_url: str, tmp_path: Path) -> AsyncIterator[S
         oidc_providers=providers(issuer),
     )
     services = await open_services(settings)
-    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    transport = httpx.ASGITransport(app=app_for(settings, services))
     try:
         async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:
             yield Sso(client, services, issuer)

@@ -25,9 +25,10 @@ from litestar import Litestar
 from sigillo.domain.events import Actor
 from sigillo.domain.projections.rows import UserRow
 from sigillo.http.csrf import csrf_token
-from sigillo.server import create_app, open_services
+from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import Settings
+from tests.apps import app_for
 
 PASSWORD = "correct horse battery staple"
 HOST = "testserver.local"
@@ -121,7 +122,7 @@ async def web(database_url: str, tmp_path: Path) -> AsyncIterator[Web]:
     directly to set the scene, on the same connections)."""
     settings = settings_for(database_url, tmp_path)
     services = await open_services(settings)
-    app = create_app(settings, services=services)
+    app = app_for(settings, services)
     made = Web(app, services, httpx.ASGITransport(app=app))
     try:
         yield made
