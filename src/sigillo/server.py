@@ -53,6 +53,7 @@ from sigillo.services.ids import Clock, UlidFactory
 from sigillo.services.keys import open_keys
 from sigillo.services.oidc import OidcClient
 from sigillo.services.past_values import PastValues
+from sigillo.services.ports import PasswordHasher
 from sigillo.services.references import ReferenceResolver
 from sigillo.services.rollback import RollbackService
 from sigillo.services.secret_history import SecretHistoryService
@@ -88,7 +89,10 @@ __all__ = ["MAX_BODY_BYTES", "bind", "create_app", "open_services", "serve"]
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
-async def open_services(settings: Settings) -> Services:
+async def open_services(settings: Settings, *, passwords: PasswordHasher | None = None) -> Services:
+    """The services over the configured database and keys. `passwords` is Argon2id
+    (crypto/passwords.py) unless given: tests give Argon2id that hashes each password once
+    (tests/passwords.py)."""
     keys = KeySources(settings)  # checks the configured key; writes nothing
     database = await open_database(
         settings.database_url, operation_timeout=settings.database_timeout
@@ -131,7 +135,11 @@ async def open_services(settings: Settings) -> Services:
     catalog = CatalogService(store, writer)
     secrets = SecretsService(store, cipher, writer, past)
     accounts = AccountService(
-        store, SqlAccountStore(database), writer, Argon2Passwords(), TokenCredentials()
+        store,
+        SqlAccountStore(database),
+        writer,
+        passwords or Argon2Passwords(),
+        TokenCredentials(),
     )
     two_factor = TwoFactorService(SqlTwoFactorStore(database), cipher, accounts, writer)
     sign_ins = SignIns(

@@ -18,6 +18,7 @@ from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 from tests.apps import app_for
+from tests.passwords import OneHashPerPassword
 
 PASSWORD = "correct horse battery staple"
 _emails = itertools.count(1)
@@ -58,7 +59,7 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         encryption_key=key,
         allowed_hosts=("testserver",),
     )
-    services = await open_services(settings)
+    services = await open_services(settings, passwords=OneHashPerPassword())
     transport = httpx.ASGITransport(app=app_for(settings, services))
     try:
         # Cookies are not kept: a test authenticates explicitly, by header or by cookie.

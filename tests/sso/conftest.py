@@ -23,6 +23,7 @@ from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import OidcProvider, Settings
 from tests.apps import app_for
+from tests.passwords import OneHashPerPassword
 from tests.sso.provider import oidc_provider
 
 HERE = Path(__file__).parent
@@ -91,7 +92,7 @@ async def sso(issuer: str, database_url: str, tmp_path: Path) -> AsyncIterator[S
         public_url=ORIGIN,
         oidc_providers=providers(issuer),
     )
-    services = await open_services(settings)
+    services = await open_services(settings, passwords=OneHashPerPassword())
     transport = httpx.ASGITransport(app=app_for(settings, services))
     try:
         async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:

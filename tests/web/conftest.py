@@ -29,6 +29,7 @@ from sigillo.server import open_services
 from sigillo.services.container import Services
 from sigillo.settings import Settings
 from tests.apps import app_for
+from tests.passwords import OneHashPerPassword
 
 PASSWORD = "correct horse battery staple"
 HOST = "testserver.local"
@@ -121,7 +122,7 @@ async def web(database_url: str, tmp_path: Path) -> AsyncIterator[Web]:
     """The app and its services on this test's own event loop (tests may call services
     directly to set the scene, on the same connections)."""
     settings = settings_for(database_url, tmp_path)
-    services = await open_services(settings)
+    services = await open_services(settings, passwords=OneHashPerPassword())
     app = app_for(settings, services)
     made = Web(app, services, httpx.ASGITransport(app=app))
     try:
