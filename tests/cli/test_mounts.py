@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from sigillo.cli.errors import CliError
-from sigillo.cli.run import mounts
-from sigillo.cli.run.mounts import MOUNT_FORMATS, Mount, check_format, sweep_stale
+from sigillo.cli.run import mount_registry
+from sigillo.cli.run.mount_registry import sweep_stale
+from sigillo.cli.run.mounts import MOUNT_FORMATS, Mount, check_format
 
 BODY = b'API_KEY="sk_live_51QwertyUIOPasdfGHJKLzxcvbnm1234567890"\nEMPTY=""\n'
 EXPECTED = "expected: env, env-no-quotes, json, yaml, docker, dotnet-json"
@@ -355,9 +356,9 @@ def test_a_recycled_pid_is_not_the_owner(
     target.write_bytes(BODY)
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        start = mounts._proc_stat(live.pid)
+        start = mount_registry._proc_stat(live.pid)
         assert start is not None
-        boot = mounts._boot_id()
+        boot = mount_registry._boot_id()
         make_stale(registry, target, pid=live.pid, start=start[1] + 1, boot=boot)
         assert sweep_stale(env) == [str(target)]
         assert not target.exists()
@@ -379,7 +380,7 @@ def test_a_record_of_an_earlier_boot_is_stale(
 ) -> None:
     target = tmp_path / "stale.env"
     target.write_bytes(BODY)
-    own = mounts._proc_stat(os.getppid())
+    own = mount_registry._proc_stat(os.getppid())
     assert own is not None
     make_stale(registry, target, pid=os.getppid(), start=own[1], boot="not-this-boot")
     assert sweep_stale(env) == [str(target)]
@@ -524,7 +525,7 @@ def test_a_killed_run_not_yet_reaped_counts_as_dead(
     child.stdout.close()
     os.kill(child.pid, signal.SIGKILL)
     try:
-        wait_for(lambda: (mounts._proc_stat(child.pid) or ("Z", 0))[0] == "Z")
+        wait_for(lambda: (mount_registry._proc_stat(child.pid) or ("Z", 0))[0] == "Z")
         assert str(target) in sweep_stale(env)
     finally:
         child.wait()
@@ -669,7 +670,8 @@ def test_concurrent_runs_keep_the_registry_valid(
 WRITER = """
 import sys
 from pathlib import Path
-from sigillo.cli.run.mounts import Mount, sweep_stale
+from sigillo.cli.run.mount_registry import sweep_stale
+from sigillo.cli.run.mounts import Mount
 env = {"HOME": sys.argv[1]}
 for round_ in range(20):
     with Mount.create(Path(sys.argv[2], f"p{sys.argv[3]}-{round_}"), b"x", "file", env):

@@ -83,9 +83,9 @@ def run(ctx: Context) -> int:
     previous = {number: signal.signal(number, _stop) for number in STOPPING}
     try:
         if args.mount:
-            from sigillo.cli.run import mounts
+            from sigillo.cli.run import mount_registry, mounts
 
-            mounts.sweep_stale(ctx.env)
+            mount_registry.sweep_stale(ctx.env)
             mount = mounts.Mount.create(args.mount, body, args.mount_mode, ctx.env)
         if short:
             ctx.out.note(_short_note(short), "dim")
